@@ -1,0 +1,161 @@
+/**
+ * All settings in one validated place: environment variables, optionally a JSON config file
+ * (`LISTWASH_CONFIG=/path/to/listwash.json`, keys are the setting names below). The environment wins
+ * over the file. `SETTINGS` is the single source of truth; the README table is generated from it
+ * (`npx tsx scripts/config-docs.ts`).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { ErrorCodes, ListwashError } from './errors.js';
+
+type Kind = 'int' | 'bool' | 'string' | 'list' | 'intList';
+
+interface SettingSpec {
+  env: string;
+  kind: Kind;
+  /** Default value (before parsing); `undefined` means "computed" (see doc). */
+  default: string | undefined;
+  min?: number;
+  max?: number;
+  doc: string;
+}
+
+export const SETTINGS = {
+  redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', doc: 'Redis (BullMQ queues, throttle, caches). `rediss://` for TLS.' },
+  queuePrefix: { env: 'LISTWASH_QUEUE_PREFIX', kind: 'string', default: '{listwash}', doc: 'BullMQ prefix and key prefix for all listwash keys. Keep the `{…}` hash tag on Redis Cluster.' },
+  dnsServers: { env: 'LISTWASH_DNS_SERVERS', kind: 'list', default: '', doc: 'DNS servers, `ip[:port]` comma-separated. Empty: the system resolvers (/etc/resolv.conf).' },
+  dnsTimeoutMs: { env: 'LISTWASH_DNS_TIMEOUT_MS', kind: 'int', default: '3000', min: 50, doc: 'Timeout of one DNS query attempt.' },
+  dnsTries: { env: 'LISTWASH_DNS_TRIES', kind: 'int', default: '2', min: 1, max: 10, doc: 'Attempts per DNS query (rotating over the servers) before the answer is `temporary_failure`.' },
+  dnsCacheMaxTtlSec: { env: 'LISTWASH_DNS_CACHE_MAX_TTL', kind: 'int', default: '3600', min: 0, doc: 'Upper bound on how long a DNS answer is cached (its own TTL is honoured below this).' },
+  dnsNegativeTtlSec: { env: 'LISTWASH_DNS_NEGATIVE_TTL', kind: 'int', default: '300', min: 0, doc: 'Cache time for NXDOMAIN / no-data answers without an SOA minimum.' },
+  smtpPort: { env: 'LISTWASH_SMTP_PORT', kind: 'int', default: '25', min: 1, max: 65535, doc: 'Port of the MX hosts.' },
+  heloName: { env: 'LISTWASH_HELO_NAME', kind: 'string', default: undefined, doc: "Name sent in EHLO/HELO. Default: this machine's hostname. In production use a name whose A record and reverse DNS match the prober's IP." },
+  mailFrom: { env: 'LISTWASH_MAIL_FROM', kind: 'string', default: undefined, doc: 'Envelope sender for MAIL FROM. Default: `listwash-probe@<helo name>`. Use a real mailbox of your own domain.' },
+  startTls: { env: 'LISTWASH_STARTTLS', kind: 'bool', default: 'true', doc: 'Upgrade to TLS when the server offers STARTTLS.' },
+  tlsVerify: { env: 'LISTWASH_TLS_VERIFY', kind: 'bool', default: 'false', doc: "Verify the server's certificate (MTAs usually do not)." },
+  connectTimeoutMs: { env: 'LISTWASH_CONNECT_TIMEOUT_MS', kind: 'int', default: '10000', min: 10, doc: 'TCP connect timeout per MX address.' },
+  bannerTimeoutMs: { env: 'LISTWASH_BANNER_TIMEOUT_MS', kind: 'int', default: '30000', min: 10, doc: 'Wait for the 220 greeting.' },
+  commandTimeoutMs: { env: 'LISTWASH_COMMAND_TIMEOUT_MS', kind: 'int', default: '30000', min: 10, doc: 'Wait for each reply after a command.' },
+  sessionTimeoutMs: { env: 'LISTWASH_SESSION_TIMEOUT_MS', kind: 'int', default: '300000', min: 100, doc: 'Hard cap on one SMTP session, whatever the server does (tarpits).' },
+  rcptPerSession: { env: 'LISTWASH_RCPT_PER_SESSION', kind: 'int', default: '100', min: 1, max: 10000, doc: 'Most RCPT TO commands in one SMTP session (a batch larger than this uses more sessions).' },
+  rcptPerTransaction: { env: 'LISTWASH_RCPT_PER_TRANSACTION', kind: 'int', default: '100', min: 1, max: 10000, doc: 'Most RCPT TO per MAIL FROM transaction (RFC 5321 guarantees 100); lowered automatically on `452 4.5.3`.' },
+  catchAllProbe: { env: 'LISTWASH_CATCH_ALL_PROBE', kind: 'bool', default: 'true', doc: 'Probe a random local part first to detect catch-all domains.' },
+  allowedTargets: { env: 'LISTWASH_ALLOWED_TARGETS', kind: 'list', default: 'public', doc: 'Which MX addresses may be contacted: `public` (any global unicast address), `loopback`, `any`, or CIDRs (comma-separated). An MX that points elsewhere gets `unknown/connection_failed` without traffic.' },
+  mxMaxConnections: { env: 'LISTWASH_MX_MAX_CONNECTIONS', kind: 'int', default: '2', min: 1, max: 1000, doc: 'Fleet-wide concurrent SMTP sessions per MX host (or provider group).' },
+  mxRcptPerSecond: { env: 'LISTWASH_MX_RCPT_PER_SECOND', kind: 'int', default: '2', min: 1, max: 10000, doc: 'Fleet-wide RCPT TO commands per second per MX host (or provider group), evenly spaced (GCRA).' },
+  mxLeaseMs: { env: 'LISTWASH_MX_LEASE_MS', kind: 'int', default: '60000', min: 1000, doc: 'A session slot expires after this long unless renewed (a crashed worker never leaks a slot).' },
+  mxCooldownMs: { env: 'LISTWASH_MX_COOLDOWN_MS', kind: 'int', default: '30000', min: 0, doc: 'Pause for a host after it said 421 / 4.7.x "slow down"; its budget halves and recovers slowly.' },
+  blockedPatienceSec: { env: 'LISTWASH_BLOCKED_PATIENCE_SEC', kind: 'int', default: '900', min: 0, doc: 'How long a host whose circuit is open (ban signs) keeps its addresses waiting before they end `unknown/blocked`.' },
+  providersFile: { env: 'LISTWASH_PROVIDERS_FILE', kind: 'string', default: '', doc: 'JSON file of per-provider throttle overrides: `[{"pattern":"*.google.com","maxConnections":5,"rcptPerSecond":10}]`. Built-in groups (Google, Microsoft, Yahoo, …) apply without it.' },
+  greylistRetryDelays: { env: 'LISTWASH_GREYLIST_RETRY_DELAYS', kind: 'intList', default: '60,300,900,1800', min: 0, doc: 'Seconds to wait before each retry of a 4xx-answered address; after the last it is `unknown/greylisted`.' },
+  batchSize: { env: 'LISTWASH_BATCH_SIZE', kind: 'int', default: '500', min: 1, max: 100000, doc: 'Most unique addresses in one per-domain batch job.' },
+  workerConcurrency: { env: 'LISTWASH_WORKER_CONCURRENCY', kind: 'int', default: '16', min: 1, max: 1000, doc: 'Batch jobs one worker process runs at once.' },
+  jobTtlSec: { env: 'LISTWASH_JOB_TTL', kind: 'int', default: '604800', min: 60, doc: "Per-list Redis state (results, counters) expires this long after the list's last activity." },
+  cacheTtlSec: { env: 'LISTWASH_CACHE_TTL', kind: 'int', default: '3600', min: 0, doc: 'Catch-all results are shared in Redis this long.' },
+  s3Endpoint: { env: 'S3_ENDPOINT', kind: 'string', default: '', doc: 'S3-compatible endpoint (MinIO, s3rver); implies path-style addressing. Empty: AWS.' },
+  s3Region: { env: 'AWS_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region. Credentials come from the standard AWS chain.' },
+  s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', kind: 'bool', default: 'false', doc: 'Path-style bucket addressing (on by itself when S3_ENDPOINT is set).' },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+type ValueOf<K extends Kind> = K extends 'int' ? number : K extends 'bool' ? boolean : K extends 'list' ? string[] : K extends 'intList' ? number[] : string;
+
+export type Config = { [K in SettingName]: ValueOf<(typeof SETTINGS)[K]['kind']> };
+
+function fail(name: string, env: string, message: string): never {
+  throw new ListwashError(ErrorCodes.CONFIG_INVALID, `${env}: ${message}`, { setting: name, env });
+}
+
+function parseInt10(name: string, spec: SettingSpec, raw: string): number {
+  const t = raw.trim();
+  if (!/^-?\d+$/.test(t)) fail(name, spec.env, `expected an integer, got ${JSON.stringify(raw)}`);
+  const n = Number(t);
+  if (spec.min !== undefined && n < spec.min) fail(name, spec.env, `must be ≥ ${spec.min}, got ${n}`);
+  if (spec.max !== undefined && n > spec.max) fail(name, spec.env, `must be ≤ ${spec.max}, got ${n}`);
+  return n;
+}
+
+function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
+  switch (spec.kind) {
+    case 'int':
+      return parseInt10(name, spec, raw);
+    case 'bool': {
+      const t = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(t)) return true;
+      if (['0', 'false', 'no', 'off'].includes(t)) return false;
+      return fail(name, spec.env, `expected true/false, got ${JSON.stringify(raw)}`);
+    }
+    case 'list':
+      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    case 'intList': {
+      const parts = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      return parts.map((p) => parseInt10(name, spec, p));
+    }
+    case 'string':
+      return raw.trim();
+  }
+}
+
+function fileValueToRaw(name: string, spec: SettingSpec, v: unknown): string {
+  if (Array.isArray(v)) return v.map(String).join(',');
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return fail(name, spec.env, `config file value must be a string, number, boolean or array`);
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ListwashError(ErrorCodes.CONFIG_FILE, `cannot read config file ${path}: ${(err as Error).message}`, { path }, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ListwashError(ErrorCodes.CONFIG_FILE, `config file ${path} is not valid JSON: ${(err as Error).message}`, { path }, { cause: err });
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ListwashError(ErrorCodes.CONFIG_FILE, `config file ${path} must hold a JSON object`, { path });
+  }
+  for (const key of Object.keys(parsed)) {
+    if (!(key in SETTINGS)) {
+      throw new ListwashError(ErrorCodes.CONFIG_FILE, `config file ${path}: unknown setting ${JSON.stringify(key)}`, { path, key });
+    }
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Load and validate the configuration.
+ * @param env environment (default `process.env`); `LISTWASH_CONFIG` names an optional JSON file.
+ * @param overrides values that win over both (used by tests and the CLI's flags).
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const file = env.LISTWASH_CONFIG ? readConfigFile(env.LISTWASH_CONFIG) : {};
+  const out: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(SETTINGS) as [SettingName, SettingSpec][]) {
+    let raw: string | undefined = env[spec.env];
+    if (raw === undefined && name in file) raw = fileValueToRaw(name, spec, file[name]);
+    if (raw === undefined) raw = spec.default;
+    out[name] = raw === undefined ? undefined : parseValue(name, spec, raw);
+  }
+  const cfg = { ...out, ...overrides } as Config;
+  if (!cfg.heloName) cfg.heloName = hostname() || 'localhost';
+  if (!cfg.mailFrom) cfg.mailFrom = `listwash-probe@${cfg.heloName}`;
+  validate(cfg);
+  return cfg;
+}
+
+function validate(cfg: Config): void {
+  if (/[\s<>\r\n\0]/.test(cfg.heloName)) fail('heloName', 'LISTWASH_HELO_NAME', 'must be a host name without spaces or brackets');
+  if (/[\s<>\r\n\0]/.test(cfg.mailFrom) || (cfg.mailFrom !== '' && !cfg.mailFrom.includes('@'))) {
+    fail('mailFrom', 'LISTWASH_MAIL_FROM', 'must be an address like probe@example.org');
+  }
+  for (const s of cfg.dnsServers) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d+)?$/.test(s)) fail('dnsServers', 'LISTWASH_DNS_SERVERS', `not ip[:port]: ${JSON.stringify(s)}`);
+  }
+  if (!cfg.redisUrl.startsWith('redis://') && !cfg.redisUrl.startsWith('rediss://')) fail('redisUrl', 'REDIS_URL', 'must start with redis:// or rediss://');
+  if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');
+}

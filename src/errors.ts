@@ -1,0 +1,66 @@
+/**
+ * Typed errors with stable string codes. Catch by `err instanceof ListwashError && err.code === '…'`;
+ * codes never change meaning once released.
+ */
+export const ErrorCodes = {
+  /** A setting failed validation (env var or config file). */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /** The config file could not be read or parsed. */
+  CONFIG_FILE: 'CONFIG_FILE',
+  /** A storage URL is not `s3://bucket/key`, `file://…` or a path. */
+  STORAGE_BAD_URL: 'STORAGE_BAD_URL',
+  /** The object or file does not exist. */
+  STORAGE_NOT_FOUND: 'STORAGE_NOT_FOUND',
+  /** Reading or writing storage failed. */
+  STORAGE_IO: 'STORAGE_IO',
+  /** The input is not a text CSV (binary, wrong encoding). */
+  CSV_NOT_TEXT: 'CSV_NOT_TEXT',
+  /** The input is empty. */
+  CSV_EMPTY: 'CSV_EMPTY',
+  /** A quoted field is never closed. */
+  CSV_UNTERMINATED_QUOTE: 'CSV_UNTERMINATED_QUOTE',
+  /** The CSV could not be parsed (other than an unterminated quote). */
+  CSV_MALFORMED: 'CSV_MALFORMED',
+  /** No column holds email addresses, or the named column does not exist. */
+  CSV_NO_EMAIL_COLUMN: 'CSV_NO_EMAIL_COLUMN',
+  /** A DNS query failed in a way that is not an answer (bad server list, socket error). */
+  DNS_FAILURE: 'DNS_FAILURE',
+  /** An SMTP session failed before any verdict (used internally; surfaces as verdicts). */
+  SMTP_SESSION: 'SMTP_SESSION',
+  /** A list job with this id already exists. */
+  JOB_EXISTS: 'JOB_EXISTS',
+  /** No list job with this id. */
+  JOB_NOT_FOUND: 'JOB_NOT_FOUND',
+  /** A job's payload failed validation. */
+  JOB_INVALID: 'JOB_INVALID',
+  /** The job failed; see the message. */
+  JOB_FAILED: 'JOB_FAILED',
+  /** A command-line usage error. */
+  CLI_USAGE: 'CLI_USAGE',
+  /** A target address is outside LISTWASH_ALLOWED_TARGETS. */
+  TARGET_NOT_ALLOWED: 'TARGET_NOT_ALLOWED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class ListwashError extends Error {
+  readonly code: ErrorCode;
+  /** Structured context (line number, setting name, URL, …). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ListwashError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export function isListwashError(err: unknown, code?: ErrorCode): err is ListwashError {
+  return err instanceof ListwashError && (code === undefined || err.code === code);
+}
+
+/** Message of any thrown value, for logs. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
