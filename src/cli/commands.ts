@@ -1,0 +1,93 @@
+/** The CLI's commands, one function each. */
+import { parseAddress } from '../address/index.js';
+import type { Config } from '../config.js';
+import { createVerifier } from '../engine/index.js';
+import { errorMessage } from '../errors.js';
+import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
+import { applyFlags, verdict } from '../verdict.js';
+import { progressLine } from './progress.js';
+
+export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
+  const svc = new ListwashService(cfg);
+  try {
+    await svc.startWorkers({ split: true, probe: true, aggregate: true });
+    const { listId, created } = await svc.submit(opts);
+    if (!created) process.stderr.write(`list ${listId} exists already; waiting for it instead of processing it again\n`);
+    const meta = await svc.waitUntilDone(listId, {
+      onProgress: (m) => {
+        if (!ui.quiet && process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
+      },
+    });
+    if (!ui.quiet) {
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      process.stdout.write(`list ${listId}: ${meta.rowsWritten ?? meta.rows} rows → ${meta.output}\n`);
+      process.stdout.write('  report.csv clean.csv risky.csv invalid.csv unknown.csv summary.json\n');
+    }
+    return 0;
+  } finally {
+    await svc.close();
+  }
+}
+
+export async function runSubmit(cfg: Config, opts: SubmitOptions): Promise<number> {
+  const svc = new ListwashService(cfg);
+  try {
+    const { listId, created } = await svc.submit(opts);
+    process.stdout.write(`${listId}\n`);
+    if (!created) process.stderr.write(`list ${listId} exists already; not submitted again\n`);
+    return 0;
+  } finally {
+    await svc.close();
+  }
+}
+
+export async function runStatus(cfg: Config, listId: string): Promise<number> {
+  const svc = new ListwashService(cfg);
+  try {
+    const m = await svc.status(listId);
+    if (!m) {
+      process.stderr.write(`no list with id ${listId}\n`);
+      return 1;
+    }
+    process.stdout.write(JSON.stringify(m, null, 2) + '\n');
+    return 0;
+  } finally {
+    await svc.close();
+  }
+}
+
+export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<number> {
+  const svc = new ListwashService(cfg);
+  await svc.startWorkers(sel);
+  process.stderr.write(`listwash worker ${process.pid} running (${Object.entries(sel).filter(([, v]) => v === true).map(([k]) => k).join(', ')})\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      process.stderr.write(`listwash worker ${process.pid}: ${sig}, finishing current jobs\n`);
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await svc.close();
+  return 0;
+}
+
+export async function runVerify(cfg: Config, addresses: string[]): Promise<number> {
+  const { verifier } = createVerifier(cfg);
+  for (const input of addresses) {
+    const a = parseAddress(input);
+    if (!a.ok) {
+      process.stdout.write(JSON.stringify({ input, ...verdict('invalid_syntax', { smtpReply: a.message }), suggestion: a.suggestion }) + '\n');
+      continue;
+    }
+    try {
+      const r = await verifier.verify(a.domain, [{ address: a.normalized, smtputf8: a.flags.smtputf8 }]);
+      const o = r.outcomes[0]!;
+      const v = o.kind === 'deferred' ? verdict('temporary_failure') : applyFlags(o.verdict, a.flags);
+      process.stdout.write(JSON.stringify({ input, address: a.normalized, ...v, final: o.kind === 'final', flags: a.flags, suggestion: a.suggestion }) + '\n');
+    } catch (err) {
+      process.stdout.write(JSON.stringify({ input, error: errorMessage(err) }) + '\n');
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,108 @@
+/**
+ * `listwash` command line.
+ *
+ *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash worker [--only split,probe,aggregate] [--concurrency N]
+ *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash status <id>
+ *   listwash verify <address>...
+ *   listwash demo [--out DIR]
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config.js';
+import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
+import { runClean, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runDemo } from './demo.js';
+
+export const USAGE = `usage:
+  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+        Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
+  listwash worker [--only split,probe,aggregate] [--concurrency N]
+        Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
+  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+        Enqueue a list for the workers; prints its id.
+  listwash status <id>
+        Print a list's status as JSON.
+  listwash verify <address>...
+        Verify a few addresses directly (no Redis), print one JSON line each.
+  listwash demo [--out DIR]
+        Start the simulated mail world on loopback and clean a demo list against it.
+
+Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).`;
+
+function usage(msg: string): never {
+  throw new ListwashError(ErrorCodes.CLI_USAGE, `${msg}\n\n${USAGE}`);
+}
+
+function emailColumn(v: string | undefined): string | number | undefined {
+  if (v === undefined) return undefined;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE + '\n');
+    return cmd ? 0 : 2;
+  }
+  const { values, positionals } = (() => {
+    try {
+      return parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          out: { type: 'string', short: 'o' },
+          id: { type: 'string' },
+          'email-column': { type: 'string' },
+          only: { type: 'string' },
+          concurrency: { type: 'string' },
+          quiet: { type: 'boolean', short: 'q' },
+        },
+      });
+    } catch (err) {
+      return usage(errorMessage(err));
+    }
+  })();
+  switch (cmd) {
+    case 'clean':
+    case 'submit': {
+      const input = positionals[0];
+      if (!input || positionals.length > 1) usage(`${cmd} takes exactly one input location`);
+      if (!values.out) usage(`${cmd} needs --out <prefix>`);
+      const opts = { input, output: values.out, ...(values.id ? { listId: values.id } : {}), ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}) };
+      const cfg = loadConfig();
+      return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
+    }
+    case 'worker': {
+      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate'];
+      for (const o of only) if (!['split', 'probe', 'aggregate'].includes(o)) usage(`--only takes split, probe, aggregate; got ${o}`);
+      const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
+      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) usage('--concurrency takes a positive integer');
+      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
+    }
+    case 'status': {
+      if (positionals.length !== 1) usage('status takes one list id');
+      return runStatus(loadConfig(), positionals[0]!);
+    }
+    case 'verify': {
+      if (positionals.length === 0) usage('verify takes at least one address');
+      return runVerify(loadConfig(), positionals);
+    }
+    case 'demo':
+      return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });
+    default:
+      return usage(`unknown command ${JSON.stringify(cmd)}`);
+  }
+}
+
+// Run when executed directly (tsx src/cli/main.ts …); bin/listwash.js imports and calls main().
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`listwash: ${errorMessage(err)}\n`);
+      process.exit(err instanceof ListwashError && err.code === ErrorCodes.CLI_USAGE ? 2 : 1);
+    },
+  );
+}

@@ -1,0 +1,8 @@
+/** One-line progress for a list, from its status hash. Pure. */
+import type { ListMeta } from '../pipeline/list-state.js';
+
+export function progressLine(m: ListMeta): string {
+  const rows = m.rows ? `${m.rows} rows` : '';
+  const batches = m.batches ? `${m.batches} batches` : '';
+  return `[${m.status}] ${[rows, m.unique ? `${m.unique} unique` : '', batches].filter(Boolean).join(', ')}`.padEnd(60);
+}

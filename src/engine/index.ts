@@ -1,0 +1,4 @@
+export * from './create.js';
+export * from './gate.js';
+export * from './outcome.js';
+export * from './verify-domain.js';

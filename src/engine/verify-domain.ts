@@ -1,0 +1,284 @@
+/**
+ * The verification engine for one domain's addresses: mail route (DNS) → MX hosts in preference
+ * order → SMTP sessions of at most `rcptPerSession` RCPTs each → one outcome per address.
+ *
+ * It never holds more than one session open per call, asks the gate before every session and
+ * every RCPT, and reports what hosts say (rate limits, blocks) back to the gate.
+ */
+import { createHash } from 'node:crypto';
+import type { TtlCache } from '../dns/cache.js';
+import type { MailResolver } from '../dns/resolver.js';
+import type { TargetPolicy } from '../net/targets.js';
+import { ProbeSession, type RcptRequest, type SessionFailure } from '../smtp/probe-session.js';
+import { verdict, type ReplyClassification } from '../verdict.js';
+import { OPEN_GATE, type GateLease, type HostSignal, type ProbeGate } from './gate.js';
+import { outcomeFrom, type AddressOutcome } from './outcome.js';
+
+export interface EngineSettings {
+  smtpPort: number;
+  heloName: string;
+  mailFrom: string;
+  startTls: boolean;
+  tlsVerify: boolean;
+  connectTimeoutMs: number;
+  bannerTimeoutMs: number;
+  commandTimeoutMs: number;
+  sessionTimeoutMs: number;
+  rcptPerSession: number;
+  rcptPerTransaction: number;
+  catchAllProbe: boolean;
+  /** Seconds a catch-all answer is cached. */
+  cacheTtlSec: number;
+}
+
+export interface EngineDeps {
+  resolver: MailResolver;
+  targets: TargetPolicy;
+  /** Default: no limits. */
+  gate?: ProbeGate;
+  /** Where catch-all answers are shared. Default: none (probe every call). */
+  catchAllCache?: TtlCache;
+}
+
+export interface HostStats {
+  sessions: number;
+  rcpts: number;
+  replies4xx: number;
+  replies5xx: number;
+  connectFailures: number;
+  tls: number;
+}
+
+export interface DomainResult {
+  /** One per request, same order. */
+  outcomes: AddressOutcome[];
+  /** The MX host that answered (the last one used), if any. */
+  mxHost: string | null;
+  /** Whether the domain accepts any local part; null when not known. */
+  catchAll: boolean | null;
+  hosts: Record<string, HostStats>;
+}
+
+/** A deterministic, random-looking local part for the catch-all probe: stable per domain, so a
+ * greylisting server sees the same triplet again on retry. */
+export function catchAllProbeLocal(domain: string): string {
+  const h = createHash('sha256').update(`listwash-catch-all:${domain}`).digest('hex');
+  return `x${h.slice(0, 15)}`;
+}
+
+export class DomainVerifier {
+  private readonly gate: ProbeGate;
+
+  constructor(
+    private readonly settings: EngineSettings,
+    private readonly deps: EngineDeps,
+  ) {
+    this.gate = deps.gate ?? OPEN_GATE;
+  }
+
+  async verify(domain: string, requests: RcptRequest[], signal?: AbortSignal): Promise<DomainResult> {
+    const hosts: Record<string, HostStats> = {};
+    const result = (outcomes: AddressOutcome[], mxHost: string | null, catchAll: boolean | null): DomainResult => ({ outcomes, mxHost, catchAll, hosts });
+    const all = (make: (address: string) => AddressOutcome) => requests.map((r) => make(r.address));
+
+    const route = await this.deps.resolver.route(domain);
+    switch (route.kind) {
+      case 'no_domain':
+        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_domain', { smtpReply: `DNS: ${domain} does not exist (NXDOMAIN)` }) })), null, null);
+      case 'null_mx':
+        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_mail_server', { smtpReply: `DNS: ${domain} publishes a null MX (RFC 7505)` }) })), null, null);
+      case 'no_mail_server':
+        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_mail_server', { smtpReply: `DNS: ${domain} has no MX and no A/AAAA record` }) })), null, null);
+      case 'temporary':
+        return result(all((a) => ({ address: a, kind: 'retry', retry: 'connection', verdict: verdict('temporary_failure', { smtpReply: `DNS: ${route.detail}` }) })), null, null);
+      case 'mx':
+        break;
+    }
+
+    // Candidate (host, ip) pairs in preference order.
+    const candidates: { host: string; ip: string }[] = [];
+    let dnsTemporary: string | null = null;
+    let disallowed: string | null = null;
+    for (const h of route.hosts) {
+      const addrs = await this.deps.resolver.hostAddresses(h.name);
+      if (addrs.kind === 'temporary') dnsTemporary = addrs.detail;
+      if (addrs.kind !== 'ok') continue;
+      for (const ip of addrs.addresses) {
+        if (this.deps.targets.allows(ip)) candidates.push({ host: h.name, ip });
+        else disallowed = `${h.name} [${ip}]`;
+      }
+    }
+    if (candidates.length === 0) {
+      if (dnsTemporary) {
+        return result(all((a) => ({ address: a, kind: 'retry', retry: 'connection', verdict: verdict('temporary_failure', { smtpReply: `DNS: ${dnsTemporary}` }) })), null, null);
+      }
+      if (disallowed) {
+        const msg = `MX ${disallowed} is outside LISTWASH_ALLOWED_TARGETS; not contacted`;
+        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('connection_failed', { smtpReply: msg }) })), null, null);
+      }
+      return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_mail_server', { smtpReply: `DNS: no MX host of ${domain} has an address` }) })), null, null);
+    }
+
+    // Catch-all: known from the cache, else probed first in the first session.
+    const cacheKey = `catchall:${domain}`;
+    let catchAll: boolean | null = null;
+    const cached = this.deps.catchAllCache ? await this.deps.catchAllCache.get(cacheKey) : null;
+    if (cached !== null) catchAll = cached === '1';
+    const probeAddress = `${catchAllProbeLocal(domain)}@${domain}`;
+    let needProbe = this.settings.catchAllProbe && catchAll === null;
+
+    const outcomes = new Map<number, AddressOutcome>();
+    let remaining = requests.map((_, i) => i);
+    let lastHost: string | null = null;
+    let candidateIdx = 0;
+    let tlsAllowed = true;
+    // Every address is sent at most once per candidate: failures move on to the next candidate.
+    let attemptsOnCandidate = 0;
+
+    while (remaining.length > 0 && candidateIdx < candidates.length) {
+      if (signal?.aborted) break;
+      const cand = candidates[candidateIdx]!;
+      const stats = (hosts[cand.host] ??= { sessions: 0, rcpts: 0, replies4xx: 0, replies5xx: 0, connectFailures: 0, tls: 0 });
+      const lease = await this.gate.acquire(cand.host);
+      if (!lease.granted) {
+        for (const i of remaining) outcomes.set(i, { address: requests[i]!.address, kind: 'deferred', retryInMs: lease.retryInMs, why: lease.why, group: lease.group });
+        remaining = [];
+        break;
+      }
+      let opened: Awaited<ReturnType<typeof ProbeSession.open>>;
+      try {
+        opened = await ProbeSession.open({
+          address: cand.ip,
+          port: this.settings.smtpPort,
+          serverName: cand.host,
+          heloName: this.settings.heloName,
+          mailFrom: this.settings.mailFrom,
+          startTls: this.settings.startTls && tlsAllowed,
+          tlsVerify: this.settings.tlsVerify,
+          connectTimeoutMs: this.settings.connectTimeoutMs,
+          bannerTimeoutMs: this.settings.bannerTimeoutMs,
+          commandTimeoutMs: this.settings.commandTimeoutMs,
+          sessionTimeoutMs: this.settings.sessionTimeoutMs,
+          rcptPerTransaction: this.settings.rcptPerTransaction,
+          ...(signal ? { signal } : {}),
+        });
+      } catch (err) {
+        await lease.release();
+        throw err;
+      }
+      stats.sessions++;
+      if (!opened.ok) {
+        await lease.release();
+        const f = opened.failure;
+        if (f.stage === 'tls' && tlsAllowed) {
+          tlsAllowed = false; // retry the same host in plain text, as MTAs do
+          continue;
+        }
+        if (f.stage === 'connect' && f.reply === null) {
+          stats.connectFailures++;
+          await this.gate.report(cand.host, 'connect_failed');
+          candidateIdx++; // refused / unreachable: fall through to the next MX address
+          continue;
+        }
+        // The host answered but will not talk to us now (421, 554, …).
+        await this.report(cand.host, f.classification);
+        lastHost = cand.host;
+        for (const i of remaining) outcomes.set(i, sessionFailureOutcome(requests[i]!.address, f, cand.host));
+        remaining = [];
+        break;
+      }
+      const session = opened.session;
+      if (session.tls) stats.tls++;
+      lastHost = cand.host;
+      try {
+        const take = remaining.slice(0, Math.max(1, this.settings.rcptPerSession - (needProbe ? 1 : 0)));
+        const batch: RcptRequest[] = take.map((i) => requests[i]!);
+        if (needProbe) batch.unshift({ address: probeAddress });
+        const results = await session.verify(batch, this.paced(lease));
+        stats.rcpts += session.counters.rcpt;
+        stats.replies4xx += session.counters.replies4xx;
+        stats.replies5xx += session.counters.replies5xx;
+        let offset = 0;
+        if (needProbe) {
+          offset = 1;
+          const probe = results[0]!;
+          if (probe.reply && probe.stage === 'rcpt') {
+            if (probe.reply.code >= 200 && probe.reply.code < 300) catchAll = true;
+            else if (probe.reply.code >= 500) catchAll = false;
+          }
+          if (catchAll !== null) {
+            needProbe = false;
+            if (this.deps.catchAllCache) await this.deps.catchAllCache.set(cacheKey, catchAll ? '1' : '0', this.settings.cacheTtlSec);
+          } else if (probe.reply) {
+            needProbe = false; // a 4xx for the probe: undecided, do not spend another RCPT on it now
+          }
+        }
+        let worst: ReplyClassification | null = null;
+        const unsent: number[] = [];
+        take.forEach((reqIdx, k) => {
+          const r = results[k + offset]!;
+          if (r.reply === null && r.classification.reason === 'connection_failed' && r.error !== null) {
+            unsent.push(reqIdx); // no answer at all: try it again on this or the next host
+            return;
+          }
+          const o = outcomeFrom(r.address, r.classification, { mxHost: cand.host, reply: r.reply, error: r.error, catchAll });
+          outcomes.set(reqIdx, o);
+          if (r.classification.reason === 'rate_limited' || r.classification.reason === 'blocked') worst = r.classification;
+        });
+        remaining = [...unsent, ...remaining.slice(take.length)];
+        if (worst) await this.report(cand.host, worst);
+        else await this.gate.report(cand.host, 'ok');
+        if (unsent.length > 0) {
+          attemptsOnCandidate++;
+          if (attemptsOnCandidate >= 2) {
+            candidateIdx++;
+            attemptsOnCandidate = 0;
+          }
+        }
+        if (worst) {
+          // The host asked us to back off: the rest waits for the throttle, not for another session now.
+          for (const i of remaining) {
+            outcomes.set(i, outcomeFrom(requests[i]!.address, worst, { mxHost: cand.host, reply: null, error: 'not attempted: host asked us to back off', catchAll }));
+          }
+          remaining = [];
+        }
+      } finally {
+        await session.quit();
+        await lease.release();
+      }
+    }
+    // Candidates exhausted (all refused connections) or aborted.
+    for (const i of remaining) {
+      outcomes.set(i, {
+        address: requests[i]!.address,
+        kind: 'retry',
+        retry: 'connection',
+        verdict: verdict(signal?.aborted ? 'temporary_failure' : 'connection_failed', { mxHost: lastHost ?? undefined, smtpReply: signal?.aborted ? 'aborted' : `no MX host of ${domain} accepted a connection` }),
+      });
+    }
+    // Accepted answers given before the catch-all probe decided (or from cache) follow the domain's nature.
+    if (catchAll === true) {
+      for (const [i, o] of outcomes) {
+        if (o.kind === 'final' && o.verdict.reason === 'accepted') outcomes.set(i, { ...o, verdict: { ...o.verdict, ...verdict('catch_all'), catchAll: true } });
+      }
+    }
+    return result(
+      requests.map((_, i) => outcomes.get(i)!),
+      lastHost,
+      catchAll,
+    );
+  }
+
+  private paced(lease: GateLease): { beforeRcpt?: () => Promise<void> } {
+    return lease.beforeRcpt ? { beforeRcpt: lease.beforeRcpt } : {};
+  }
+
+  private async report(host: string, c: ReplyClassification): Promise<void> {
+    const s: HostSignal | null = c.reason === 'rate_limited' ? 'rate_limited' : c.reason === 'blocked' ? 'blocked' : null;
+    if (s) await this.gate.report(host, s);
+  }
+}
+
+function sessionFailureOutcome(address: string, f: SessionFailure, host: string): AddressOutcome {
+  return outcomeFrom(address, f.classification, { mxHost: host, reply: f.reply, error: f.error, catchAll: null });
+}

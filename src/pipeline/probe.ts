@@ -1,0 +1,139 @@
+/**
+ * Probe: run the engine on one batch, store each address's verdict, and decide what happens to the
+ * addresses still open:
+ * - greylisting / temporary 4xx / connection trouble → retried after the next delay of the greylist
+ *   schedule; when the schedule is used up, the last answer stands (e.g. `unknown/greylisted`);
+ * - the throttle refused a session slot (`busy`, `cooldown`) → the job is moved to delayed with jitter:
+ *   the worker never sleeps holding a slot and the queue is never paused;
+ * - ban signs (circuit `open`, 5.7.x / 554 refusals) and rate limits → held back, and after
+ *   `blockedPatienceSec` they end `unknown/blocked` (or their last answer) instead of waiting forever.
+ */
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import type { Config } from '../config.js';
+import type { AddressOutcome, DomainResult, DomainVerifier } from '../engine/index.js';
+import { verdict } from '../verdict.js';
+import type { AggregateJobData, ProbeJobData } from './jobs.js';
+import type { ListState } from './list-state.js';
+import { encodeVerdict } from './result-codec.js';
+import { enqueueAggregate } from './split.js';
+
+export interface ProbeDeps {
+  cfg: Pick<Config, 'greylistRetryDelays' | 'blockedPatienceSec' | 'mxCooldownMs'>;
+  verifier: DomainVerifier;
+  state: ListState;
+  aggregateQueue: Queue<AggregateJobData>;
+  /** Clock, for tests. */
+  now?: () => number;
+  random?: () => number;
+}
+
+export type ProbeRunResult =
+  | { done: true; final: number }
+  | { done: false; pending: number; delayMs: number; why: string };
+
+/** What to do with the addresses a run left open. Pure. */
+export function planNextRun(
+  outcomes: AddressOutcome[],
+  data: Pick<ProbeJobData, 'attempt' | 'heldSince'>,
+  cfg: ProbeDeps['cfg'],
+  now: number,
+  random: () => number,
+): { finalize: AddressOutcome[]; pending: string[]; delayMs: number; attempt: number; heldSince: number | undefined; why: string } {
+  const attempt = data.attempt ?? 0;
+  const delays = cfg.greylistRetryDelays;
+  const retry = outcomes.filter((o) => o.kind === 'retry');
+  const deferred = outcomes.filter((o) => o.kind === 'deferred');
+  const greylist = retry.filter((o) => o.kind === 'retry' && (o.retry === 'greylist' || o.retry === 'connection'));
+  const held = retry.filter((o) => o.kind === 'retry' && (o.retry === 'rate_limited' || o.retry === 'blocked'));
+  const open = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open');
+  const waiting = deferred.filter((o) => o.kind === 'deferred' && o.why !== 'open');
+
+  const finalize: AddressOutcome[] = [];
+  const pending: string[] = [];
+  let delayMs = 0;
+  let why = '';
+  let nextAttempt = attempt;
+  let heldSince = data.heldSince;
+
+  if (greylist.length > 0) {
+    if (attempt < delays.length) {
+      pending.push(...greylist.map((o) => o.address));
+      delayMs = Math.max(delayMs, (delays[attempt] ?? 0) * 1000);
+      nextAttempt = attempt + 1;
+      why = 'greylist';
+    } else {
+      finalize.push(...greylist);
+    }
+  }
+  if (held.length > 0 || open.length > 0) {
+    heldSince ??= now;
+    if (now - heldSince >= cfg.blockedPatienceSec * 1000) {
+      finalize.push(...held);
+      for (const o of open) {
+        if (o.kind !== 'deferred') continue;
+        finalize.push({ address: o.address, kind: 'final', verdict: verdict('blocked', { mxHost: o.group, smtpReply: `not probed: ${o.group} shows ban signs (circuit open) for longer than LISTWASH_BLOCKED_PATIENCE_SEC` }) });
+      }
+    } else {
+      pending.push(...held.map((o) => o.address), ...open.map((o) => o.address));
+      const openWait = Math.max(0, ...open.map((o) => (o.kind === 'deferred' ? o.retryInMs : 0)));
+      delayMs = Math.max(delayMs, held.length > 0 ? cfg.mxCooldownMs : 0, openWait);
+      why = why || 'held';
+    }
+  }
+  if (waiting.length > 0) {
+    pending.push(...waiting.map((o) => o.address));
+    delayMs = Math.max(delayMs, ...waiting.map((o) => (o.kind === 'deferred' ? o.retryInMs : 0)));
+    why = why || 'throttled';
+  }
+  if (pending.length > 0) delayMs = Math.round(delayMs + 50 + random() * Math.min(1000, 0.2 * delayMs + 100));
+  return { finalize, pending, delayMs, attempt: nextAttempt, heldSince, why };
+}
+
+function mxCounters(r: DomainResult, state: ListState): Promise<void>[] {
+  return Object.entries(r.hosts).map(([host, h]) =>
+    state.addMxStats(host, { sessions: h.sessions, rcpts: h.rcpts, replies4xx: h.replies4xx, replies5xx: h.replies5xx, connectFailures: h.connectFailures, tlsSessions: h.tls }),
+  );
+}
+
+/** Run one batch job. Throws `DelayedError` after moving the job to delayed when addresses remain. */
+export async function runProbe(job: Job<ProbeJobData>, token: string | undefined, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeRunResult> {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const data = job.data;
+  const { state } = deps;
+  await state.mark('probeStartedAt');
+
+  const pendingList = data.pending ?? data.addresses;
+  const utf8 = new Set((data.utf8 ?? []).map((i) => data.addresses[i]));
+  const result = await deps.verifier.verify(
+    data.domain,
+    pendingList.map((address) => ({ address, smtputf8: utf8.has(address) })),
+    signal,
+  );
+
+  const plan = planNextRun(result.outcomes, data, deps.cfg, now(), random);
+  const finalizing = new Set(plan.finalize.map((o) => o.address));
+  const entries = new Map<string, string>();
+  for (const o of result.outcomes) {
+    // Final answers, and provisional ones (kept in case the retries run out); never overwrite with "nothing".
+    if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
+  }
+  for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
+  await Promise.all([state.saveResults(entries), ...mxCounters(result, state)]);
+  const throttled = result.outcomes.find((o) => o.kind === 'deferred');
+  if (throttled && throttled.kind === 'deferred') await state.addMxStats(throttled.group, { throttleWaits: 1 });
+
+  if (plan.pending.length === 0) {
+    if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);
+    await state.touch();
+    return { done: true, final: finalizing.size + result.outcomes.filter((o) => o.kind === 'final').length };
+  }
+  await job.updateData({ ...data, pending: plan.pending, attempt: plan.attempt, ...(plan.heldSince !== undefined ? { heldSince: plan.heldSince } : {}) });
+  await state.touch();
+  if (token === undefined) {
+    // Called outside a worker (tests): report instead of moving.
+    return { done: false, pending: plan.pending.length, delayMs: plan.delayMs, why: plan.why };
+  }
+  await job.moveToDelayed(now() + plan.delayMs, token);
+  throw new DelayedError();
+}

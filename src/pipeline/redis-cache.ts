@@ -1,0 +1,19 @@
+/** The fleet-wide TTL cache (DNS answers, catch-all results) in Redis. */
+import type { Redis } from 'ioredis';
+import type { TtlCache } from '../dns/cache.js';
+
+export class RedisTtlCache implements TtlCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async get(key: string): Promise<string | null> {
+    return this.redis.get(this.prefix + key);
+  }
+
+  async set(key: string, value: string, ttlSec: number): Promise<void> {
+    if (ttlSec <= 0) return;
+    await this.redis.set(this.prefix + key, value, 'EX', Math.max(1, Math.round(ttlSec)));
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The engine's gate on top of the fleet-wide MX throttle: session slots are Redis leases (renewed
+ * while a session runs, expiring if the worker dies), every RCPT waits for the group's GCRA budget,
+ * and what hosts say feeds the adaptive limits and the circuit breaker.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { GateLease, GateRefusal, HostSignal, ProbeGate } from '../engine/gate.js';
+import { MxThrottle, mxThrottleOptionsFromConfig, type ThrottleCounters, type ThrottleGroup } from '../throttle/index.js';
+
+export interface ThrottleGate extends ProbeGate {
+  readonly throttle: MxThrottle;
+  /** Counters of every group this process used, for summary.json. */
+  stats(): Promise<Record<string, ThrottleCounters>>;
+  close(): Promise<void>;
+}
+
+/** A connection failure this soon after a good session at the same group is read as a ban sign. */
+const REFUSED_AFTER_SUCCESS_MS = 10 * 60_000;
+
+export async function createThrottleGate(cfg: Config, redis: Redis, holderId: string): Promise<ThrottleGate> {
+  const throttle = new MxThrottle(redis, mxThrottleOptionsFromConfig(cfg, { holderId }));
+  const seen = new Map<string, ThrottleGroup>();
+  const lastOk = new Map<string, number>();
+  const renewers = new Set<NodeJS.Timeout>();
+
+  return {
+    throttle,
+    async acquire(mxHost: string): Promise<GateLease | GateRefusal> {
+      const group = throttle.groupFor(mxHost);
+      seen.set(group.key, group);
+      const r = await throttle.acquire(group, holderId);
+      if (!r.granted) return { granted: false, retryInMs: r.retryInMs, why: r.why, group: group.key };
+      const leaseId = r.leaseId;
+      const renew = setInterval(() => {
+        throttle.renew(group, leaseId).catch((err: unknown) => process.emitWarning(`listwash: renewing lease at ${group.key}: ${String(err)}`));
+      }, Math.max(500, Math.floor(throttle.options.leaseMs / 3)));
+      renew.unref();
+      renewers.add(renew);
+      let released = false;
+      return {
+        granted: true,
+        group: group.key,
+        beforeRcpt: async () => {
+          await throttle.waitRcpt(group, undefined, leaseId);
+        },
+        release: async () => {
+          if (released) return;
+          released = true;
+          clearInterval(renew);
+          renewers.delete(renew);
+          await throttle.release(group, leaseId);
+        },
+      };
+    },
+    async report(mxHost: string, signal: HostSignal): Promise<void> {
+      const group = throttle.groupFor(mxHost);
+      switch (signal) {
+        case 'rate_limited':
+          await throttle.reportRateLimited(group);
+          return;
+        case 'blocked':
+          await throttle.reportBlocked(group);
+          return;
+        case 'ok':
+          lastOk.set(group.key, Date.now());
+          await throttle.reportSuccess(group);
+          return;
+        case 'connect_failed': {
+          const ok = lastOk.get(group.key);
+          if (ok !== undefined && Date.now() - ok < REFUSED_AFTER_SUCCESS_MS) await throttle.reportBlocked(group);
+          return;
+        }
+      }
+    },
+    async stats(): Promise<Record<string, ThrottleCounters>> {
+      const out: Record<string, ThrottleCounters> = {};
+      for (const [key, group] of seen) out[key] = await throttle.stats(group);
+      return out;
+    },
+    async close(): Promise<void> {
+      for (const t of renewers) clearInterval(t);
+      renewers.clear();
+    },
+  };
+}

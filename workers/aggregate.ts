@@ -1,0 +1,10 @@
+/** Process entry point: aggregate workers only (`listwash worker --only aggregate`). */
+import { main } from '../src/cli/main.js';
+
+main(['worker', '--only', 'aggregate', ...process.argv.slice(2)]).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`listwash worker: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
