@@ -39,6 +39,8 @@ export const ErrorCodes = {
   CLI_USAGE: 'CLI_USAGE',
   /** A target address is outside LISTWASH_ALLOWED_TARGETS. */
   TARGET_NOT_ALLOWED: 'TARGET_NOT_ALLOWED',
+  /** A fleet-wide MX session slot (throttle lease) expired or could not be renewed while the session ran. */
+  THROTTLE_LEASE_LOST: 'THROTTLE_LEASE_LOST',
   /** The simulated mail world (test/demo infrastructure, `src/world/`) got a bad spec or could not bind. */
   SIM_WORLD: 'SIM_WORLD',
 } as const;

@@ -1,0 +1,4 @@
+export * from './providers.js';
+export * from './providers-file.js';
+export * from './mx-throttle.js';
+export * from './from-config.js';
