@@ -1,0 +1,73 @@
+/**
+ * The public entry point of the address module: parse, validate and normalise one address.
+ */
+import { ADDRESS_LIMITS, checkLocalPart, describeChar, findControlChar, splitAddress, type SyntaxDetail } from './syntax.js';
+import { normalizeDomain, trimAddressSpace, unwrapAddress } from './normalize.js';
+import { addressFlags } from './flags.js';
+import { repairDomain, suggestDomain } from './typos.js';
+import type { AddressResult, InvalidAddress } from './types.js';
+
+export type { AddressFlags, AddressResult, InvalidAddress, ParsedAddress } from './types.js';
+
+/** Domain problems worth a repair attempt (`gmail,com`, `gmail .com`, `gmail`). */
+const REPAIRABLE: ReadonlySet<SyntaxDetail> = new Set<SyntaxDetail>(['bad_domain_label', 'single_label_domain']);
+
+function invalid(input: string, detail: SyntaxDetail, message: string, suggestion: string | null = null): InvalidAddress {
+  return { ok: false, input, reason: 'invalid_syntax', detail, message, suggestion };
+}
+
+/**
+ * Parse, validate and normalise one address for use in `RCPT TO:<…>` (RFC 5321 Mailbox syntax).
+ *
+ * - Unwraps surrounding whitespace, one `<…>` and a `mailto:` prefix (CRM export habits).
+ * - Rejects anything that cannot safely go on an SMTP command line: control characters (CR, LF, NUL, … even inside
+ *   quotes), `<`, `>` or whitespace outside quotes, address literals (`[1.2.3.4]`), single-label domains; enforces
+ *   64 / 255 / 63 / 254 octet limits. Each rejection has a stable `detail` code (see `SyntaxDetail`).
+ * - Keeps the local part as given (case and quoting); lower-cases the domain and converts an IDN to punycode
+ *   (`user@bücher.de` → `user@xn--bcher-kva.de`).
+ * - Flags role accounts, disposable and free-provider domains, and SMTPUTF8 local parts; suggests a fix for
+ *   domain typos (`gmial.com` → `gmail.com`) and repairable invalid domains (`gmail,com`).
+ *
+ * Pure; never throws for any input (a non-string is treated as empty). The bundled lists are loaded on first call:
+ * only a broken package install can make that throw.
+ * @param input one address as found in the list
+ */
+export function parseAddress(input: string): AddressResult {
+  const given = typeof input === 'string' ? input : input === null || input === undefined ? '' : String(input);
+  const trimmed = trimAddressSpace(given);
+  if (trimmed === '') return invalid(given, 'empty', 'the address is empty');
+  const ctl = findControlChar(trimmed);
+  if (ctl >= 0) {
+    return invalid(given, 'control_char', `control character ${describeChar(trimmed.charCodeAt(ctl))} at position ${ctl}`);
+  }
+  const s = unwrapAddress(trimmed);
+  if (s === '') return invalid(given, 'empty', 'the address is empty');
+
+  const parts = splitAddress(s);
+  if (!parts.ok) return invalid(given, parts.detail, parts.message);
+  const local = checkLocalPart(parts.local, parts.quoted);
+  if (!local.ok) return invalid(given, local.detail, local.message);
+
+  const domain = normalizeDomain(parts.domain);
+  if (!domain.ok) {
+    const fixed = REPAIRABLE.has(domain.detail) ? repairDomain(parts.domain) : null;
+    const fits = fixed !== null && local.octets + 1 + fixed.length <= ADDRESS_LIMITS.addressOctets;
+    return invalid(given, domain.detail, domain.message, fits ? `${parts.local}@${fixed}` : null);
+  }
+  const octets = local.octets + 1 + domain.ascii.length;
+  if (octets > ADDRESS_LIMITS.addressOctets) {
+    return invalid(given, 'address_too_long', `the address is ${octets} octets (limit ${ADDRESS_LIMITS.addressOctets})`);
+  }
+
+  const suggested = suggestDomain(domain.ascii);
+  return {
+    ok: true,
+    input: given,
+    local: parts.local,
+    domain: domain.ascii,
+    domainUnicode: domain.unicode,
+    normalized: `${parts.local}@${domain.ascii}`,
+    flags: addressFlags(parts.local, domain.ascii, local.smtputf8),
+    suggestion: suggested === null ? null : `${parts.local}@${suggested}`,
+  };
+}
