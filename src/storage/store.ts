@@ -1,0 +1,73 @@
+/**
+ * One small storage interface with a local-filesystem and an S3 implementation, chosen by location.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Location } from './location.js';
+import { LocalStore } from './local-store.js';
+import { S3Store } from './s3-store.js';
+import { createS3Client, type S3Settings } from './s3.js';
+
+export interface ReadOptions {
+  /** Read at most this many bytes from the start (S3: a Range GET). Default: the whole object. */
+  maxBytes?: number;
+}
+
+export interface WriteOptions {
+  /** Content-Type stored with an S3 object. Default: none (S3 says `binary/octet-stream`). Ignored locally. */
+  contentType?: string;
+}
+
+/**
+ * A streaming write in progress. Write to `stream` (e.g. with `stream/promises` `pipeline`) and `end()` it, then
+ * await `done`: only then is the object/file visible, complete, at its location. Always either await `done` or call
+ * `abort()` — a failed write rejects `done`, and an unobserved rejection crashes Node.
+ */
+export interface WriteHandle {
+  stream: Writable;
+  /** Resolves once the object/file is in place. Rejects with `STORAGE_NOT_FOUND` / `STORAGE_IO` (after `abort()`: `STORAGE_IO`, `details.aborted`). */
+  done: Promise<void>;
+  /**
+   * Cancel the write: nothing appears at the location, partial data (temp file, multipart parts) is removed.
+   * After `done` has resolved it is too late: the object stays.
+   */
+  abort(): Promise<void>;
+}
+
+export interface Store {
+  /** Stream an object/file. Missing → ListwashError `STORAGE_NOT_FOUND`; a prefix → `STORAGE_BAD_URL`. */
+  openRead(loc: Location, opts?: ReadOptions): Promise<Readable>;
+  /**
+   * Streaming write. S3 uses `@aws-sdk/lib-storage` `Upload` (multipart, bounded queue/part size) and never buffers
+   * the whole object. Local writes go to a temp file beside the target, then are renamed into place (atomic).
+   */
+  openWrite(loc: Location, opts?: WriteOptions): Promise<WriteHandle>;
+  /** Whether the object/file exists. */
+  exists(loc: Location): Promise<boolean>;
+  /** Size in bytes, or `null` when it does not exist. */
+  size(loc: Location): Promise<number | null>;
+}
+
+export interface StoreForOptions {
+  /** Use this client instead of the shared one made from `cfg` (tests, custom credentials). */
+  s3Client?: S3Client;
+}
+
+/** One client per distinct endpoint/region/path-style, shared for the process (connection reuse). */
+const sharedClients = new Map<string, S3Client>();
+
+function sharedS3Client(cfg: S3Settings): S3Client {
+  const key = JSON.stringify([cfg.s3Endpoint, cfg.s3Region, cfg.s3ForcePathStyle]);
+  let client = sharedClients.get(key);
+  if (client === undefined) {
+    client = createS3Client(cfg);
+    sharedClients.set(key, client);
+  }
+  return client;
+}
+
+/** The store that serves `loc`: an `S3Store` for `s3://`, else a `LocalStore`. */
+export function storeFor(loc: Location, cfg: S3Settings, opts: StoreForOptions = {}): Store {
+  if (loc.kind === 's3') return new S3Store(opts.s3Client ?? sharedS3Client(cfg));
+  return new LocalStore();
+}
