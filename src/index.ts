@@ -1,6 +1,38 @@
 /**
- * listwash — public API. The pure pieces of the verification engine and the vocabulary.
+ * listwash — public API.
+ *
+ * The engine's pure pieces (address parsing, reply classification, the verdict vocabulary), the
+ * engine itself, the pipeline service and the simulated mail world used by tests and the demo.
+ *
+ * ```ts
+ * import { parseAddress, classifyReply } from 'listwash';
+ * parseAddress('Bob@Bücher.de');            // { ok: true, normalized: 'Bob@xn--bcher-kva.de', … }
+ * classifyReply('rcpt', '550 5.1.1 User unknown'); // { status: 'undeliverable', reason: 'mailbox_not_found' }
+ * ```
  */
 export * from './verdict.js';
 export * from './errors.js';
 export { loadConfig, SETTINGS, type Config, type SettingName } from './config.js';
+export {
+  parseAddress,
+  dedupKey,
+  suggestDomain,
+  isDisposableDomain,
+  isFreeDomain,
+  isRoleLocalPart,
+  type AddressFlags,
+  type AddressResult,
+  type InvalidAddress,
+  type ParsedAddress,
+} from './address/index.js';
+export { classifyReply, explainReply, parseReply, enhancedCodeOf, ReplyReader, type SmtpReply, type SmtpStage, type ReplyExplanation } from './smtp/index.js';
+export { ProbeSession, type RcptOutcome, type ProbeSessionOptions } from './smtp/probe-session.js';
+export { MailResolver, MemoryTtlCache, type MailRoute, type TtlCache } from './dns/index.js';
+export { TargetPolicy } from './net/targets.js';
+export { createVerifier, DomainVerifier, OPEN_GATE, type AddressOutcome, type DomainResult, type ProbeGate, type GateLease, type GateRefusal, type HostSignal } from './engine/index.js';
+export { ListwashService, type SubmitOptions, type WorkerSelection } from './pipeline/service.js';
+export { REPORT_COLUMNS, STATUS_FILES, type Summary } from './pipeline/aggregate.js';
+export { MxThrottle, resolveThrottleGroup, BUILTIN_PROVIDERS, type ThrottleGroup, type ProviderRule } from './throttle/index.js';
+export { parseLocation, storeFor, type Location, type Store } from './storage/index.js';
+export { sniffCsv, readCsvRows, type CsvDialect } from './csv/index.js';
+export { SimWorld, demoWorld, type SimWorldSpec } from './world/index.js';

@@ -10,6 +10,13 @@ import { checkAsciiDomain } from './syntax.js';
 import { isDisposableDomain, isFreeDomain } from './flags.js';
 import { KNOWN_TLDS } from './tlds.js';
 
+/** Special-use TLDs (RFC 2606, 6761, 6762, 7686): real names, never "typos" of a delegated TLD. */
+const RESERVED_TLDS: ReadonlySet<string> = new Set(['test', 'example', 'invalid', 'localhost', 'local', 'onion']);
+
+function isRealTld(tld: string): boolean {
+  return KNOWN_TLDS.has(tld) || RESERVED_TLDS.has(tld);
+}
+
 /**
  * Popular mailbox domains a suggestion may point to. Curated instead of the library's list (which has oddities
  * such as `mailw.com`); deliberately without very generic names (`live.com`, `mail.com`) whose near neighbours
@@ -153,7 +160,7 @@ export function createDomainSuggester(options: DomainSuggesterOptions = {}): Dom
    * domain is within `maxEdits`, the TLD is not a real one, or the first label is near a popular first label.
    */
   function mayHaveSuggestion(domain: string, maxEdits: number): boolean {
-    if (!domain.includes('.') || !KNOWN_TLDS.has(lastLabel(domain))) return true;
+    if (!domain.includes('.') || !isRealTld(lastLabel(domain))) return true;
     for (const p of popularList) if (editDistance(domain, p, maxEdits) <= maxEdits) return true;
     const first = firstLabel(domain);
     for (const sld of slds) if (editDistance(first, sld, 2) <= 2) return true;
@@ -184,7 +191,7 @@ export function createDomainSuggester(options: DomainSuggesterOptions = {}): Dom
     if (firstChanged && firstLabel(domain).length < 4) return null;
     if (popular.has(s)) return s;
     // A composed fix (first label and/or suffix): keep real TLDs, only rewrite towards known first labels.
-    if (afterFirstLabel(domain) !== afterFirstLabel(s) && (KNOWN_TLDS.has(lastLabel(domain)) || !domain.includes('.'))) {
+    if (afterFirstLabel(domain) !== afterFirstLabel(s) && (isRealTld(lastLabel(domain)) || !domain.includes('.'))) {
       return null;
     }
     if (firstChanged && !slds.includes(firstLabel(s))) return null;

@@ -134,6 +134,8 @@ export class DomainVerifier {
     let tlsAllowed = true;
     // Every address is sent at most once per candidate: failures move on to the next candidate.
     let attemptsOnCandidate = 0;
+    let lastFailure: ReplyClassification = { status: 'unknown', reason: 'connection_failed' };
+    let lastFailureText: string | null = null;
 
     while (remaining.length > 0 && candidateIdx < candidates.length) {
       if (signal?.aborted) break;
@@ -175,9 +177,12 @@ export class DomainVerifier {
           continue;
         }
         if (f.stage === 'connect' && f.reply === null) {
+          // Refused, unreachable or silent (tarpit): fall through to the next MX address.
           stats.connectFailures++;
-          await this.gate.report(cand.host, 'connect_failed');
-          candidateIdx++; // refused / unreachable: fall through to the next MX address
+          if (f.errorKind === 'connect_failed' || f.errorKind === 'connect_timeout') await this.gate.report(cand.host, 'connect_failed');
+          lastFailure = f.classification;
+          lastFailureText = f.error;
+          candidateIdx++;
           continue;
         }
         // The host answered but will not talk to us now (421, 554, …).
@@ -217,8 +222,10 @@ export class DomainVerifier {
         const unsent: number[] = [];
         take.forEach((reqIdx, k) => {
           const r = results[k + offset]!;
-          if (r.reply === null && r.classification.reason === 'connection_failed' && r.error !== null) {
+          if (r.reply === null && r.error !== null && (r.classification.reason === 'connection_failed' || r.classification.reason === 'timeout')) {
             unsent.push(reqIdx); // no answer at all: try it again on this or the next host
+            lastFailure = r.classification;
+            lastFailureText = r.error;
             return;
           }
           const o = outcomeFrom(r.address, r.classification, { mxHost: cand.host, reply: r.reply, error: r.error, catchAll });
@@ -247,14 +254,11 @@ export class DomainVerifier {
         await lease.release();
       }
     }
-    // Candidates exhausted (all refused connections) or aborted.
+    // Candidates exhausted (refused, silent, or dropping us) or aborted.
     for (const i of remaining) {
-      outcomes.set(i, {
-        address: requests[i]!.address,
-        kind: 'retry',
-        retry: 'connection',
-        verdict: verdict(signal?.aborted ? 'temporary_failure' : 'connection_failed', { mxHost: lastHost ?? undefined, smtpReply: signal?.aborted ? 'aborted' : `no MX host of ${domain} accepted a connection` }),
-      });
+      const reason = signal?.aborted ? 'temporary_failure' : lastFailure.reason === 'timeout' ? 'timeout' : 'connection_failed';
+      const text = signal?.aborted ? 'aborted' : `no MX host of ${domain} completed a session${lastFailureText ? ` (last: ${lastFailureText})` : ''}`;
+      outcomes.set(i, { address: requests[i]!.address, kind: 'retry', retry: 'connection', verdict: verdict(reason, { mxHost: lastHost ?? undefined, smtpReply: text }) });
     }
     // Accepted answers given before the catch-all probe decided (or from cache) follow the domain's nature.
     if (catchAll === true) {

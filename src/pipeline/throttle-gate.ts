@@ -15,6 +15,21 @@ export interface ThrottleGate extends ProbeGate {
   close(): Promise<void>;
 }
 
+/**
+ * Safety margin on RCPT spacing. A grant is decided in Redis, but the RCPT reaches the host a little
+ * later, and that delay varies (event loop, network): two RCPTs granted exactly 1/rate apart can
+ * arrive closer together and put rate+1 into one of the host's one-second windows. Spacing grants
+ * 5% (at least 20 ms) wider absorbs that jitter, at a cost of 5% throughput.
+ */
+export const RCPT_SPACING_MARGIN = 0.05;
+const MIN_MARGIN_MS = 20;
+
+/** The group as the throttle should enforce it: the configured rate with the spacing margin. */
+export function withSpacingMargin(group: ThrottleGroup): ThrottleGroup {
+  const intervalMs = 1000 / group.rcptPerSecond;
+  return { ...group, rcptPerSecond: 1000 / (intervalMs + Math.max(MIN_MARGIN_MS, intervalMs * RCPT_SPACING_MARGIN)) };
+}
+
 /** A connection failure this soon after a good session at the same group is read as a ban sign. */
 const REFUSED_AFTER_SUCCESS_MS = 10 * 60_000;
 
@@ -27,7 +42,7 @@ export async function createThrottleGate(cfg: Config, redis: Redis, holderId: st
   return {
     throttle,
     async acquire(mxHost: string): Promise<GateLease | GateRefusal> {
-      const group = throttle.groupFor(mxHost);
+      const group = withSpacingMargin(throttle.groupFor(mxHost));
       seen.set(group.key, group);
       const r = await throttle.acquire(group, holderId);
       if (!r.granted) return { granted: false, retryInMs: r.retryInMs, why: r.why, group: group.key };
@@ -54,7 +69,7 @@ export async function createThrottleGate(cfg: Config, redis: Redis, holderId: st
       };
     },
     async report(mxHost: string, signal: HostSignal): Promise<void> {
-      const group = throttle.groupFor(mxHost);
+      const group = withSpacingMargin(throttle.groupFor(mxHost));
       switch (signal) {
         case 'rate_limited':
           await throttle.reportRateLimited(group);

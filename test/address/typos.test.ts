@@ -158,3 +158,10 @@ describe('editDistance (optimal string alignment)', () => {
     expect(editDistance('gmial.com', 'gmail.com', 2)).toBe(1);
   });
 });
+
+describe('special-use TLDs', () => {
+  it('never rewrites .test / .example / .invalid / .localhost domains to a delegated TLD', () => {
+    for (const d of ['acme.test', 'catchall.test', 'mailboxes.example', 'nowhere.invalid', 'box.localhost']) expect(suggestDomain(d), d).toBeNull();
+    expect(suggestDomain('gmial.com')).toBe('gmail.com');
+  });
+});

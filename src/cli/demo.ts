@@ -1,0 +1,143 @@
+/**
+ * `listwash demo`: start the simulated mail world on loopback, write a demo list that covers every
+ * verdict (plus invalid rows, duplicates and a typo), clean it through the real pipeline (Redis,
+ * BullMQ, in-process workers), then compare every row with the world's truth and check politeness.
+ * Nothing leaves loopback: the world is on 127.x.y.z and LISTWASH_ALLOWED_TARGETS is `loopback`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../config.js';
+import { ListwashService } from '../pipeline/service.js';
+import { DEMO_GREYLIST_SECONDS, SimWorld, demoWorld, expectedVerdicts, type PolitenessViolation } from '../world/index.js';
+
+export interface DemoOptions {
+  /** Output directory. Default `./listwash-demo`. */
+  out?: string;
+  quiet?: boolean;
+}
+
+export interface DemoResult {
+  rows: number;
+  mismatches: { address: string; expected: string; got: string }[];
+  violations: PolitenessViolation[];
+  dataCommands: number;
+  outDir: string;
+}
+
+/** The demo list as CSV text: every address of the world's truth, plus rows that need no network. */
+export function demoCsv(truth: Map<string, { reason: string }>): string {
+  const names = ['Alex', 'Sam', 'Kim', 'Lee', 'Pat', 'Jo', 'Ray', 'Max'];
+  const lines = ['"Full Name",Email,Company,Notes'];
+  let i = 0;
+  for (const address of truth.keys()) {
+    const name = names[i++ % names.length]!;
+    lines.push(`"${name} ${i}",${address},"Company ${i}, Inc.",`);
+  }
+  lines.push('"Dup Alice",ALICE@ACME.TEST,"Company 1, Inc.",upper-cased domain and local part (a different mailbox)');
+  lines.push('"Dup Bob",bob@ACME.test,"Company 2, Inc.",duplicate of bob@acme.test');
+  lines.push('"No At",not-an-address,,invalid syntax');
+  lines.push('"Injection","evil@acme.test\r\nDATA",,CR/LF never reaches SMTP');
+  lines.push('"Typo",someone@gmial.com,,typo suggestion gmail.com (the domain does not exist in the demo world)');
+  lines.push('"Empty",,,empty email cell');
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** Config for a demo run against `world`. */
+export function demoConfig(world: SimWorld, base: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfig({
+    REDIS_URL: base.REDIS_URL,
+    ...world.env(),
+    LISTWASH_QUEUE_PREFIX: `{lwdemo-${randomBytes(4).toString('hex')}}`,
+    LISTWASH_HELO_NAME: 'probe.listwash.test',
+    LISTWASH_MAIL_FROM: 'probe@listwash.test',
+    LISTWASH_GREYLIST_RETRY_DELAYS: `${DEMO_GREYLIST_SECONDS + 1},${DEMO_GREYLIST_SECONDS + 2},5`,
+    LISTWASH_BLOCKED_PATIENCE_SEC: '20',
+    LISTWASH_MX_COOLDOWN_MS: '2000',
+    LISTWASH_CONNECT_TIMEOUT_MS: '2000',
+    LISTWASH_BANNER_TIMEOUT_MS: '3000',
+    LISTWASH_COMMAND_TIMEOUT_MS: '3000',
+    LISTWASH_DNS_TIMEOUT_MS: '500',
+    LISTWASH_BATCH_SIZE: '3',
+    LISTWASH_JOB_TTL: '600',
+  });
+}
+
+/** Delete every Redis key under the demo's prefixes. */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<number> {
+  const base = prefix.replace(/[{}]/g, '');
+  let n = 0;
+  for (const pattern of [`${prefix}:*`, `${base}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) n += await redis.del(...keys);
+    } while (cursor !== '0');
+  }
+  return n;
+}
+
+export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
+  const say = (s: string) => {
+    if (!opts.quiet) process.stdout.write(s + '\n');
+  };
+  const outDir = resolve(opts.out ?? 'listwash-demo');
+  mkdirSync(outDir, { recursive: true });
+  const spec = demoWorld();
+  const world = await SimWorld.start(spec);
+  const truth = expectedVerdicts(spec);
+  const cfg = demoConfig(world);
+  const svc = new ListwashService(cfg);
+  try {
+    say(`simulated mail world: ${world.hostNames.length} MX hosts on ${world.subnet}.x:${world.smtpPort}, DNS ${world.dns.address}`);
+    const input = resolve(outDir, 'input.csv');
+    writeFileSync(input, demoCsv(truth));
+    const output = resolve(outDir, 'out') + '/';
+    say(`input:  ${input}`);
+    await svc.startWorkers({ split: true, probe: true, aggregate: true, probeConcurrency: 8 });
+    const started = Date.now();
+    const { listId } = await svc.submit({ input, output });
+    let last = '';
+    await svc.waitUntilDone(listId, {
+      timeoutMs: 180_000,
+      onProgress: (m) => {
+        if (m.status !== last) say(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${m.status}`);
+        last = m.status;
+      },
+    });
+    say(`output: ${output} (report.csv clean.csv risky.csv invalid.csv unknown.csv summary.json)`);
+
+    const report = parse(readFileSync(resolve(output, 'report.csv')), { columns: true }) as Record<string, string>[];
+    const mismatches: DemoResult['mismatches'] = [];
+    say('');
+    say('address'.padEnd(34) + 'status'.padEnd(15) + 'reason'.padEnd(20) + 'risk'.padEnd(9) + 'truth');
+    for (const row of report) {
+      const address = row.email_normalized || row.Email || '';
+      const want = truth.get(address);
+      const got = `${row.status}/${row.reason}`;
+      const ok = want ? want.reason === row.reason && want.status === row.status : true;
+      if (want && !ok) mismatches.push({ address, expected: `${want.status}/${want.reason}`, got });
+      say(`${(row.Email ?? '').replace(/\r?\n/g, '⏎').slice(0, 33).padEnd(34)}${(row.status ?? '').padEnd(15)}${(row.reason ?? '').padEnd(20)}${(row.bounce_risk ?? '').padEnd(9)}${want ? (ok ? 'ok' : `expected ${want.reason}`) : '-'}${row.suggestion ? `  (did you mean ${row.suggestion}?)` : ''}`);
+    }
+    const violations = world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond });
+    const dataCommands = world.hostNames.reduce((n, h) => n + world.host(h).stats.dataCommands, 0);
+    say('');
+    for (const v of violations) say(`violation: ${v.host} ${v.kind} observed ${v.observed} > limit ${v.limit}`);
+    say(`${report.length} rows, ${truth.size} with a known truth, ${mismatches.length} mismatches; politeness violations: ${violations.length}; DATA commands seen by the hosts: ${dataCommands}`);
+    return { rows: report.length, mismatches, violations, dataCommands, outDir };
+  } finally {
+    await svc.close();
+    const r = new Redis(cfg.redisUrl);
+    await dropPrefix(r, cfg.queuePrefix);
+    r.disconnect();
+    await world.stop();
+  }
+}
+
+export async function runDemo(opts: DemoOptions = {}): Promise<number> {
+  const r = await runDemoOnce(opts);
+  return r.mismatches.length === 0 && r.violations.length === 0 && r.dataCommands === 0 ? 0 : 1;
+}
