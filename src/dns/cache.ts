@@ -6,6 +6,24 @@ export interface TtlCache {
   get(key: string): Promise<string | null>;
   /** Store `value` for `ttlSec` seconds (0 = do not store). */
   set(key: string, value: string, ttlSec: number): Promise<void>;
+  /**
+   * Claim `key` for `ttlSec` seconds: true for exactly one caller until it expires. Used so that one
+   * worker of the fleet does a lookup or a catch-all probe while the others wait for its answer.
+   */
+  claim?(key: string, ttlSec: number): Promise<boolean>;
+}
+
+/**
+ * Poll `cache` for `key` until it has a value or `timeoutMs` passed. The losers of a `claim` wait here
+ * for the winner's answer.
+ */
+export async function waitForValue(cache: TtlCache, key: string, timeoutMs: number, pollMs = 50): Promise<string | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cache.get(key);
+    if (v !== null || Date.now() >= deadline) return v;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 export interface MemoryCacheOptions {
@@ -67,5 +85,9 @@ export class LayeredTtlCache implements TtlCache {
   async set(key: string, value: string, ttlSec: number): Promise<void> {
     await this.local.set(key, value, Math.min(ttlSec, this.localMaxTtlSec));
     await this.shared.set(key, value, ttlSec);
+  }
+
+  async claim(key: string, ttlSec: number): Promise<boolean> {
+    return this.shared.claim ? this.shared.claim(key, ttlSec) : true;
   }
 }

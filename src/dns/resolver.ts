@@ -3,7 +3,7 @@
  * concurrent lookups of the same name coalesced into one query.
  */
 import type { Config } from '../config.js';
-import { MemoryTtlCache, type TtlCache } from './cache.js';
+import { MemoryTtlCache, waitForValue, type TtlCache } from './cache.js';
 import { DnsClient } from './client.js';
 import { resolveHostAddresses, resolveMailRoute, type DnsQuerier, type HostAddresses, type MailRoute, type Timed } from './mail-route.js';
 import { dnsEndpoints } from './servers.js';
@@ -18,6 +18,8 @@ export interface MailResolverOptions {
   negativeTtlSec?: number;
   /** Key prefix in the cache. Default `dns:`. */
   keyPrefix?: string;
+  /** How long a process waits for another process's lookup of the same name (fleet-wide singleflight). Default 7,000 ms. */
+  waitForOthersMs?: number;
 }
 
 export class MailResolver {
@@ -27,6 +29,7 @@ export class MailResolver {
   private readonly negTtl: number;
   private readonly prefix: string;
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly waitMs: number;
   /** DNS queries made (cache misses), for stats. */
   lookups = 0;
 
@@ -36,11 +39,18 @@ export class MailResolver {
     this.maxTtl = opts.maxTtlSec ?? 3600;
     this.negTtl = opts.negativeTtlSec ?? 300;
     this.prefix = opts.keyPrefix ?? 'dns:';
+    this.waitMs = opts.waitForOthersMs ?? 7_000;
   }
 
   static fromConfig(cfg: Config, cache?: TtlCache): MailResolver {
     const client = new DnsClient({ servers: dnsEndpoints(cfg.dnsServers), timeoutMs: cfg.dnsTimeoutMs, tries: cfg.dnsTries });
-    return new MailResolver({ dns: client, ...(cache ? { cache } : {}), maxTtlSec: cfg.dnsCacheMaxTtlSec, negativeTtlSec: cfg.dnsNegativeTtlSec });
+    return new MailResolver({
+      dns: client,
+      ...(cache ? { cache } : {}),
+      maxTtlSec: cfg.dnsCacheMaxTtlSec,
+      negativeTtlSec: cfg.dnsNegativeTtlSec,
+      waitForOthersMs: cfg.dnsTimeoutMs * cfg.dnsTries * 3 + 1000,
+    });
   }
 
   route(domain: string): Promise<MailRoute> {
@@ -58,9 +68,16 @@ export class MailResolver {
     const running = this.inflight.get(full) as Promise<T> | undefined;
     if (running) return running;
     const p = (async () => {
+      // Fleet-wide: if another process is looking this name up right now, wait for its answer.
+      if (this.cache.claim && !(await this.cache.claim(full, Math.ceil(this.waitMs / 1000)))) {
+        const theirs = await waitForValue(this.cache, full, this.waitMs);
+        if (theirs !== null) return JSON.parse(theirs) as T;
+      }
       this.lookups++;
       const { value, ttl } = await fetch();
-      await this.cache.set(full, JSON.stringify(value), Math.min(ttl, this.maxTtl));
+      // A temporary failure is not cached, except briefly for processes waiting on our claim.
+      const keep = ttl > 0 ? Math.min(ttl, this.maxTtl) : this.cache.claim ? 2 : 0;
+      await this.cache.set(full, JSON.stringify(value), keep);
       return value;
     })();
     this.inflight.set(full, p);

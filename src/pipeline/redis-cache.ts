@@ -12,6 +12,10 @@ export class RedisTtlCache implements TtlCache {
     return this.redis.get(this.prefix + key);
   }
 
+  async claim(key: string, ttlSec: number): Promise<boolean> {
+    return (await this.redis.set(`${this.prefix}claim:${key}`, '1', 'EX', Math.max(1, Math.round(ttlSec)), 'NX')) === 'OK';
+  }
+
   async set(key: string, value: string, ttlSec: number): Promise<void> {
     if (ttlSec <= 0) return;
     await this.redis.set(this.prefix + key, value, 'EX', Math.max(1, Math.round(ttlSec)));

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { AddressOutcome } from '../../src/engine/index.js';
+import { planNextRun } from '../../src/pipeline/probe.js';
+import { verdict } from '../../src/verdict.js';
+
+const cfg = { greylistRetryDelays: [60, 300], blockedPatienceSec: 600, mxCooldownMs: 30_000 };
+const noJitter = () => 0;
+const final = (a: string): AddressOutcome => ({ address: a, kind: 'final', verdict: verdict('accepted') });
+const grey = (a: string): AddressOutcome => ({ address: a, kind: 'retry', retry: 'greylist', verdict: verdict('greylisted') });
+const blocked = (a: string): AddressOutcome => ({ address: a, kind: 'retry', retry: 'blocked', verdict: verdict('blocked') });
+const deferred = (a: string, why: 'busy' | 'open', ms = 800): AddressOutcome => ({ address: a, kind: 'deferred', retryInMs: ms, why, group: 'mx.test' });
+
+describe('planNextRun (what happens to addresses a probe run left open)', () => {
+  it('is done when everything is final', () => {
+    const p = planNextRun([final('a'), final('b')], {}, cfg, 1000, noJitter);
+    expect(p.pending).toEqual([]);
+    expect(p.finalize).toEqual([]);
+  });
+
+  it('retries greylisted addresses on the schedule, one step per run, then lets the last answer stand', () => {
+    const first = planNextRun([final('a'), grey('b')], {}, cfg, 1000, noJitter);
+    expect(first.pending).toEqual(['b']);
+    expect(first.attempt).toBe(1);
+    expect(first.delayMs).toBeGreaterThanOrEqual(60_000);
+    const second = planNextRun([grey('b')], { attempt: 1 }, cfg, 1000, noJitter);
+    expect(second.pending).toEqual(['b']);
+    expect(second.delayMs).toBeGreaterThanOrEqual(300_000);
+    const last = planNextRun([grey('b')], { attempt: 2 }, cfg, 1000, noJitter);
+    expect(last.pending).toEqual([]);
+    expect(last.finalize.map((o) => o.address)).toEqual(['b']);
+  });
+
+  it('moves throttled addresses to delayed for the throttle\'s wait, without using a greylist retry', () => {
+    const p = planNextRun([deferred('a', 'busy', 800), deferred('b', 'busy', 800)], { attempt: 1 }, cfg, 1000, noJitter);
+    expect(p.pending).toEqual(['a', 'b']);
+    expect(p.attempt).toBe(1);
+    expect(p.delayMs).toBeGreaterThanOrEqual(800);
+    expect(p.delayMs).toBeLessThan(2000);
+  });
+
+  it('holds ban-signed addresses until the patience runs out, then ends them unknown/blocked', () => {
+    const early = planNextRun([deferred('a', 'open', 5000)], { heldSince: 0 }, cfg, 100_000, noJitter);
+    expect(early.pending).toEqual(['a']);
+    expect(early.heldSince).toBe(0);
+    const late = planNextRun([deferred('a', 'open', 5000), blocked('b')], { heldSince: 0 }, cfg, 600_000, noJitter);
+    expect(late.pending).toEqual([]);
+    const reasons = late.finalize.map((o) => (o.kind === 'deferred' ? 'deferred' : o.verdict.reason));
+    expect(reasons.sort()).toEqual(['blocked', 'blocked']);
+  });
+
+  it('starts the patience clock on the first ban sign', () => {
+    const p = planNextRun([blocked('a')], {}, cfg, 42_000, noJitter);
+    expect(p.heldSince).toBe(42_000);
+    expect(p.pending).toEqual(['a']);
+    expect(p.delayMs).toBeGreaterThanOrEqual(cfg.mxCooldownMs);
+  });
+});
