@@ -6,13 +6,17 @@
  * every RCPT, and reports what hosts say (rate limits, blocks) back to the gate.
  */
 import { createHash } from 'node:crypto';
-import type { TtlCache } from '../dns/cache.js';
+import { waitForValue, type TtlCache } from '../dns/cache.js';
 import type { MailResolver } from '../dns/resolver.js';
 import type { TargetPolicy } from '../net/targets.js';
-import { ProbeSession, type RcptRequest, type SessionFailure } from '../smtp/probe-session.js';
+import { ProbeSession, type RcptRequest, type SessionFailure, type VerifyHooks } from '../smtp/probe-session.js';
 import { verdict, type ReplyClassification } from '../verdict.js';
 import { OPEN_GATE, type GateLease, type HostSignal, type ProbeGate } from './gate.js';
 import { outcomeFrom, type AddressOutcome } from './outcome.js';
+
+/** How long a catch-all probe claim lasts, and how long other workers wait for its answer. */
+const CATCH_ALL_CLAIM_SEC = 60;
+const CATCH_ALL_WAIT_MS = 20_000;
 
 export interface EngineSettings {
   smtpPort: number;
@@ -126,6 +130,18 @@ export class DomainVerifier {
     if (cached !== null) catchAll = cached === '1';
     const probeAddress = `${catchAllProbeLocal(domain)}@${domain}`;
     let needProbe = this.settings.catchAllProbe && catchAll === null;
+    const cache = this.deps.catchAllCache;
+    if (needProbe && cache?.claim && !(await cache.claim(cacheKey, CATCH_ALL_CLAIM_SEC))) {
+      // Another worker is probing this domain's catch-all right now: use its answer when it comes.
+      const theirs = await waitForValue(cache, cacheKey, CATCH_ALL_WAIT_MS, 200);
+      if (theirs !== null) {
+        catchAll = theirs === '1';
+        needProbe = false;
+      }
+    }
+    const publishCatchAll = async (value: boolean) => {
+      if (cache) await cache.set(cacheKey, value ? '1' : '0', this.settings.cacheTtlSec);
+    };
 
     const outcomes = new Map<number, AddressOutcome>();
     let remaining = requests.map((_, i) => i);
@@ -199,7 +215,15 @@ export class DomainVerifier {
         const take = remaining.slice(0, Math.max(1, this.settings.rcptPerSession - (needProbe ? 1 : 0)));
         const batch: RcptRequest[] = take.map((i) => requests[i]!);
         if (needProbe) batch.unshift({ address: probeAddress });
-        const results = await session.verify(batch, this.paced(lease));
+        const hooks: VerifyHooks = { ...this.paced(lease) };
+        if (needProbe && cache) {
+          // Publish the catch-all answer as soon as it arrives, for workers waiting on our claim.
+          hooks.onReply = (address, reply) => {
+            if (address !== probeAddress || (reply.code >= 400 && reply.code < 500)) return;
+            publishCatchAll(reply.code < 300).catch((err: unknown) => process.emitWarning(`listwash: publishing catch-all of ${domain}: ${String(err)}`));
+          };
+        }
+        const results = await session.verify(batch, hooks);
         stats.rcpts += session.counters.rcpt;
         stats.replies4xx += session.counters.replies4xx;
         stats.replies5xx += session.counters.replies5xx;
@@ -213,7 +237,7 @@ export class DomainVerifier {
           }
           if (catchAll !== null) {
             needProbe = false;
-            if (this.deps.catchAllCache) await this.deps.catchAllCache.set(cacheKey, catchAll ? '1' : '0', this.settings.cacheTtlSec);
+            await publishCatchAll(catchAll);
           } else if (probe.reply) {
             needProbe = false; // a 4xx for the probe: undecided, do not spend another RCPT on it now
           }

@@ -56,6 +56,8 @@ export interface RcptRequest {
 export interface VerifyHooks {
   /** Awaited before each RCPT TO is written (the fleet-wide RCPT pacing). */
   beforeRcpt?: () => Promise<void>;
+  /** Called as each RCPT reply arrives, before the batch completes (e.g. to publish a catch-all answer early). */
+  onReply?: (address: string, reply: SmtpReply) => void;
 }
 
 /** Map a transport error to the vocabulary. */
@@ -261,7 +263,9 @@ export class ProbeSession {
     let sendError: unknown = null;
     if (!hooks.beforeRcpt && this.capabilities.pipelining) {
       // Unpaced and pipelined: one write for the whole batch.
-      pending.push(...this.conn.send(addresses.map((a) => `RCPT TO:<${a}>`)));
+      const sent = this.conn.send(addresses.map((a) => `RCPT TO:<${a}>`));
+      if (hooks.onReply) sent.forEach((p, k) => p.then((r) => hooks.onReply?.(addresses[k]!, r), () => undefined));
+      pending.push(...sent);
       this.counters.rcpt += addresses.length;
       addresses = [];
     }
@@ -272,6 +276,7 @@ export class ProbeSession {
         break;
       }
       const p = this.conn.send([`RCPT TO:<${a}>`])[0]!;
+      if (hooks.onReply) p.then((r) => hooks.onReply?.(a, r), () => undefined);
       this.counters.rcpt++;
       pending.push(p);
       if (!this.capabilities.pipelining) {
