@@ -35,6 +35,8 @@ export const ErrorCodes = {
   JOB_INVALID: 'JOB_INVALID',
   /** The job failed; see the message. */
   JOB_FAILED: 'JOB_FAILED',
+  /** Redis does not answer at REDIS_URL. */
+  REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
   /** A command-line usage error. */
   CLI_USAGE: 'CLI_USAGE',
   /** A target address is outside LISTWASH_ALLOWED_TARGETS. */

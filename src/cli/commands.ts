@@ -2,12 +2,30 @@
 import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
 import { createVerifier } from '../engine/index.js';
-import { errorMessage } from '../errors.js';
+import { Redis } from 'ioredis';
+import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
 import { progressLine } from './progress.js';
 
+/** Fail fast with a clear message when Redis is not there (the service itself would retry forever). */
+export async function assertRedis(cfg: Config): Promise<void> {
+  const probe = new Redis(cfg.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // The connection error is reported through connect()'s rejection below, with its cause.
+  let cause: unknown = null;
+  probe.on('error', (err: unknown) => (cause = err));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (err) {
+    throw new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `Redis does not answer at ${cfg.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}: ${errorMessage(cause ?? err)} (set REDIS_URL)`, {}, { cause: cause ?? err });
+  } finally {
+    probe.disconnect();
+  }
+}
+
 export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
+  await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   try {
     await svc.startWorkers({ split: true, probe: true, aggregate: true });
@@ -30,6 +48,7 @@ export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: bo
 }
 
 export async function runSubmit(cfg: Config, opts: SubmitOptions): Promise<number> {
+  await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   try {
     const { listId, created } = await svc.submit(opts);
@@ -42,6 +61,7 @@ export async function runSubmit(cfg: Config, opts: SubmitOptions): Promise<numbe
 }
 
 export async function runStatus(cfg: Config, listId: string): Promise<number> {
+  await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   try {
     const m = await svc.status(listId);
@@ -57,6 +77,7 @@ export async function runStatus(cfg: Config, listId: string): Promise<number> {
 }
 
 export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<number> {
+  await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   await svc.startWorkers(sel);
   process.stderr.write(`listwash worker ${process.pid} running (${Object.entries(sel).filter(([, v]) => v === true).map(([k]) => k).join(', ')})\n`);
