@@ -76,7 +76,10 @@ export function planNextRun(
     } else {
       pending.push(...held.map((o) => o.address), ...open.map((o) => o.address));
       const openWait = Math.max(0, ...open.map((o) => (o.kind === 'deferred' ? o.retryInMs : 0)));
-      delayMs = Math.max(delayMs, held.length > 0 ? cfg.mxCooldownMs : 0, openWait);
+      // An open circuit can stay open far longer than the patience (the throttle's open time): wake
+      // up when the patience runs out at the latest, so these addresses end when they should.
+      const patienceLeft = heldSince + cfg.blockedPatienceSec * 1000 - now;
+      delayMs = Math.max(delayMs, Math.min(patienceLeft, Math.max(held.length > 0 ? cfg.mxCooldownMs : 0, openWait)));
       why = why || 'held';
     }
   }

@@ -90,7 +90,10 @@ export class ListwashService {
     return this.state(listId).meta();
   }
 
-  /** Resolve when the list is done (or failed), polling its status. */
+  /**
+   * Resolve when the list is done, polling its status. A failed list rejects with `JOB_FAILED`: the
+   * message carries the list's error, `details.cause` its error code (e.g. `CSV_UNTERMINATED_QUOTE`).
+   */
   async waitUntilDone(listId: string, opts: { timeoutMs?: number; pollMs?: number; onProgress?: (m: ListMeta) => void } = {}): Promise<ListMeta> {
     const deadline = Date.now() + (opts.timeoutMs ?? Number.POSITIVE_INFINITY);
     for (;;) {
@@ -98,7 +101,9 @@ export class ListwashService {
       if (!m) throw new ListwashError(ErrorCodes.JOB_NOT_FOUND, `no list with id ${listId}`);
       opts.onProgress?.(m);
       if (m.status === 'done') return m;
-      if (m.status === 'failed') throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} failed: ${m.error ?? 'unknown error'}`, { listId });
+      if (m.status === 'failed') {
+        throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} failed: ${m.error ?? 'unknown error'}`, { listId, ...(m.errorCode ? { cause: m.errorCode } : {}) });
+      }
       if (Date.now() > deadline) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} not done within the timeout (status ${m.status})`, { listId });
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
     }
@@ -132,7 +137,7 @@ export class ListwashService {
     };
     const common = { prefix: this.cfg.queuePrefix, maxStalledCount: 3, stalledInterval: 15_000, lockDuration: 30_000 };
     const failList = async (listId: string, err: unknown) => {
-      await this.state(listId).set({ status: 'failed', error: err instanceof Error ? err.message : String(err) });
+      await this.state(listId).set({ status: 'failed', error: err instanceof Error ? err.message : String(err), ...(err instanceof ListwashError ? { errorCode: err.code } : {}) });
     };
     if (sel.split) {
       started.push(
