@@ -50,6 +50,8 @@ export const SETTINGS = {
   greylistRetryDelays: { env: 'LISTWASH_GREYLIST_RETRY_DELAYS', kind: 'intList', default: '60,300,900,1800', min: 0, doc: 'Seconds to wait before each retry of a 4xx-answered address; after the last it is `unknown/greylisted`.' },
   batchSize: { env: 'LISTWASH_BATCH_SIZE', kind: 'int', default: '500', min: 1, max: 100000, doc: 'Most unique addresses in one per-domain batch job.' },
   workerConcurrency: { env: 'LISTWASH_WORKER_CONCURRENCY', kind: 'int', default: '16', min: 1, max: 1000, doc: 'Batch jobs one worker process runs at once.' },
+  stalledIntervalMs: { env: 'LISTWASH_STALLED_INTERVAL_MS', kind: 'int', default: '15000', min: 100, max: 3600000, doc: 'How often each worker looks for jobs whose worker died (lock expired) and puts them back in the queue.' },
+  lockDurationMs: { env: 'LISTWASH_LOCK_DURATION_MS', kind: 'int', default: '30000', min: 1000, max: 3600000, doc: "A running job's lock, renewed by its worker every half of this. A job of a dead worker runs again elsewhere after at most this plus `LISTWASH_STALLED_INTERVAL_MS`." },
   jobTtlSec: { env: 'LISTWASH_JOB_TTL', kind: 'int', default: '604800', min: 60, doc: "Per-list Redis state (results, counters) expires this long after the list's last activity." },
   cacheTtlSec: { env: 'LISTWASH_CACHE_TTL', kind: 'int', default: '3600', min: 0, doc: 'Catch-all results are shared in Redis this long.' },
   s3Endpoint: { env: 'S3_ENDPOINT', kind: 'string', default: '', doc: 'S3-compatible endpoint (MinIO, s3rver); implies path-style addressing. Empty: AWS.' },

@@ -52,6 +52,8 @@ export class ListwashService {
   private readonly extraRedis: Redis[] = [];
   private gate: ThrottleGate | null = null;
   private readonly ownsRedis: boolean;
+  /** This process among the workers: `<hostname>:<pid>`. Also the throttle's lease holder id. */
+  readonly workerName = `${hostname()}:${process.pid}`;
 
   constructor(
     readonly cfg: Config,
@@ -135,7 +137,8 @@ export class ListwashService {
       this.extraRedis.push(r);
       return r as unknown as ConnectionOptions;
     };
-    const common = { prefix: this.cfg.queuePrefix, maxStalledCount: 3, stalledInterval: 15_000, lockDuration: 30_000 };
+    // `name` is recorded on every job this process takes (BullMQ's `processedBy`) and names its Redis connections.
+    const common = { prefix: this.cfg.queuePrefix, maxStalledCount: 3, stalledInterval: this.cfg.stalledIntervalMs, lockDuration: this.cfg.lockDurationMs, name: this.workerName };
     const failList = async (listId: string, err: unknown) => {
       await this.state(listId).set({ status: 'failed', error: err instanceof Error ? err.message : String(err), ...(err instanceof ListwashError ? { errorCode: err.code } : {}) });
     };
@@ -164,7 +167,7 @@ export class ListwashService {
     }
     if (sel.probe) {
       const cache = new RedisTtlCache(this.redis, cacheKeyPrefix(this.cfg.queuePrefix));
-      this.gate ??= await createThrottleGate(this.cfg, this.redis, `${hostname()}:${process.pid}`);
+      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName);
       const { verifier } = createVerifier(this.cfg, { cache, gate: this.gate });
       started.push(
         new Worker<ProbeJobData>(
