@@ -74,6 +74,16 @@ export class ListState {
     return Object.keys(m).length === 0 ? null : (m as ListMeta);
   }
 
+  /** The list's status, or null when it has no state (never submitted, or expired). */
+  async status(): Promise<ListStatus | null> {
+    return (await this.redis.hget(this.keys.meta, 'status')) as ListStatus | null;
+  }
+
+  /** A batch failed for good: count it and keep the last error (shown by `status`, kept in summary.json's meta). */
+  async recordBatchFailure(batchId: string, message: string): Promise<void> {
+    await this.redis.pipeline().hincrby(this.keys.meta, 'batchesFailed', 1).hset(this.keys.meta, 'lastBatchError', `${batchId}: ${message}`).exec();
+  }
+
   async set(fields: Record<string, string | number>): Promise<void> {
     await this.redis.hset(this.keys.meta, fields);
   }

@@ -98,12 +98,28 @@ function mxCounters(r: DomainResult, state: ListState): Promise<void>[] {
   );
 }
 
+/**
+ * A batch job failed for good (its last attempt threw): count it on the list and mark the batch done
+ * anyway, so the list still completes. Its addresses without a stored result end
+ * `unknown/temporary_failure` in the report. Returns true if this completed the list.
+ */
+export async function abandonBatch(data: Pick<ProbeJobData, 'listId' | 'batchId'>, err: unknown, deps: Pick<ProbeDeps, 'state' | 'aggregateQueue'>): Promise<boolean> {
+  const { state } = deps;
+  await state.recordBatchFailure(data.batchId, err instanceof Error ? err.message : String(err));
+  const complete = await state.batchDone(data.batchId);
+  if (complete) await enqueueAggregate(deps.aggregateQueue, data.listId);
+  return complete;
+}
+
 /** Run one batch job. Throws `DelayedError` after moving the job to delayed when addresses remain. */
 export async function runProbe(job: Job<ProbeJobData>, token: string | undefined, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeRunResult> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const data = job.data;
   const { state } = deps;
+  const status = await state.status();
+  // A list that failed (e.g. its CSV broke after some batches were queued) or expired is not probed.
+  if (status === null || status === 'failed') return { done: true, final: 0 };
   await state.mark('probeStartedAt');
 
   const pendingList = data.pending ?? data.addresses;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
+import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { createVerifier } from '../engine/index.js';
@@ -15,7 +15,7 @@ import { runAggregate, type Summary } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListState, type ListMeta } from './list-state.js';
 import { cacheKeyPrefix, LIST_ID_RE, QUEUES } from './names.js';
-import { runProbe } from './probe.js';
+import { abandonBatch, runProbe } from './probe.js';
 import { RedisTtlCache } from './redis-cache.js';
 import { runSplit } from './split.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
@@ -139,6 +139,7 @@ export class ListwashService {
     };
     // `name` is recorded on every job this process takes (BullMQ's `processedBy`) and names its Redis connections.
     const common = { prefix: this.cfg.queuePrefix, maxStalledCount: 3, stalledInterval: this.cfg.stalledIntervalMs, lockDuration: this.cfg.lockDurationMs, name: this.workerName };
+    const lastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     const failList = async (listId: string, err: unknown) => {
       await this.state(listId).set({ status: 'failed', error: err instanceof Error ? err.message : String(err), ...(err instanceof ListwashError ? { errorCode: err.code } : {}) });
     };
@@ -153,10 +154,13 @@ export class ListwashService {
             try {
               return await runSplit(data, { cfg: this.cfg, state, probeQueue: this.probeQueue, aggregateQueue: this.aggregateQueue }, { batchSize: this.cfg.batchSize });
             } catch (err) {
-              // Bad input is final: say why on the list. Infrastructure errors are retried by BullMQ.
+              // Bad input is final: say why on the list. Infrastructure errors are retried by BullMQ,
+              // and fail the list when the attempts are used up (else it would say `splitting` forever).
               if (err instanceof ListwashError && (err.code.startsWith('CSV_') || err.code === 'STORAGE_NOT_FOUND' || err.code === 'STORAGE_BAD_URL')) {
                 await failList(data.listId, err);
                 job.discard();
+              } else if (lastAttempt(job)) {
+                await failList(data.listId, err);
               }
               throw err;
             }
@@ -172,7 +176,17 @@ export class ListwashService {
       started.push(
         new Worker<ProbeJobData>(
           QUEUES.probe,
-          async (job, token) => runProbe(job, token, { cfg: this.cfg, verifier, state: this.state(job.data.listId), aggregateQueue: this.aggregateQueue }),
+          async (job, token) => {
+            const deps = { cfg: this.cfg, verifier, state: this.state(job.data.listId), aggregateQueue: this.aggregateQueue };
+            try {
+              return await runProbe(job, token, deps);
+            } catch (err) {
+              // A batch that keeps failing must not keep its list `probing` forever: on its last
+              // attempt it is given up (its addresses end unknown) and the list completes.
+              if (!(err instanceof DelayedError) && lastAttempt(job)) await abandonBatch(job.data, err, deps);
+              throw err;
+            }
+          },
           { ...common, connection: workerConnection(), concurrency: sel.probeConcurrency ?? this.cfg.workerConcurrency },
         ),
       );
@@ -190,7 +204,7 @@ export class ListwashService {
                 summaryExtras: async () => ({ settings: JSON.parse((await state.meta())?.settings ?? '{}') as unknown, throttle: (await this.gate?.stats()) ?? null }),
               });
             } catch (err) {
-              if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await failList(job.data.listId, err);
+              if (lastAttempt(job)) await failList(job.data.listId, err);
               throw err;
             }
           },
