@@ -2,14 +2,15 @@
  * Aggregate: once every batch of a list is done, stream the original CSV again and write, under the
  * output prefix, `report.csv` (every input row, in input order, with its verdict columns),
  * `clean.csv` / `risky.csv` / `invalid.csv` / `unknown.csv` (original columns, by status) and
- * `summary.json`. Rows are looked up in the results hash a chunk at a time; nothing holds the list.
+ * `summary.json`. Rows are looked up in the results hash a batch at a time (the lookup of the next
+ * batch overlaps writing the current one); nothing holds the list.
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { stringify, type Stringifier } from 'csv-stringify';
 import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
-import { readCsvRows, type CsvDialect } from '../csv/index.js';
+import type { CsvDialect } from '../csv/index.js';
+import { readCsvBatches, type CsvRow } from '../csv/reader.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { joinLocation, parseLocation, storeFor, type Store, type WriteHandle } from '../storage/index.js';
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
@@ -61,45 +62,105 @@ export interface Summary {
   [k: string]: unknown;
 }
 
+const NEEDS_QUOTES = /[",\r\n]/;
+const QUOTES = /"/g;
+
+/**
+ * One CSV field as written to the output files (comma-delimited): quoted when it holds a comma, a quote, CR or LF
+ * (quotes doubled), as is otherwise — what csv-stringify writes, except that a lone CR or LF is always quoted
+ * (csv-stringify leaves the line break that is not the file's record delimiter unquoted, which breaks the row).
+ */
+export function csvField(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(QUOTES, '""')}"` : value;
+}
+
+/** Fields joined into one CSV line (without the record delimiter). */
+export function csvLine(fields: readonly string[]): string {
+  let line = fields.length > 0 ? csvField(fields[0] as string) : '';
+  for (let i = 1; i < fields.length; i++) line += ',' + csvField(fields[i] as string);
+  return line;
+}
+
+/** One output file: text is collected per batch of rows and written in one piece, with backpressure. */
 class CsvOut {
+  private text = '';
+
   private constructor(
-    readonly csv: Stringifier,
+    private readonly stream: Writable,
     private readonly handle: WriteHandle,
+    private readonly eol: string,
   ) {}
 
-  static async open(store: Store, output: string, name: string, header: string[] | null, recordDelimiter: string): Promise<CsvOut> {
+  static async open(store: Store, output: string, name: string, header: readonly string[] | null, eol: string): Promise<CsvOut> {
     const handle = await store.openWrite(joinLocation(parseLocation(output), name), { contentType: 'text/csv; charset=utf-8' });
-    const csv = stringify({ record_delimiter: recordDelimiter === '\r\n' ? 'windows' : 'unix' });
-    csv.pipe(handle.stream as Writable);
-    const out = new CsvOut(csv, handle);
-    if (header) await out.write(header);
+    const out = new CsvOut(handle.stream, handle, eol);
+    if (header) out.add(csvLine(header));
     return out;
   }
 
-  async write(row: string[]): Promise<void> {
-    if (!this.csv.write(row)) await once(this.csv, 'drain');
+  /** Queue one line (without its record delimiter). */
+  add(line: string): void {
+    this.text += line + this.eol;
+  }
+
+  /** Write what is queued; resolves when the stream can take more. */
+  async flush(): Promise<void> {
+    if (this.text === '') return;
+    const text = this.text;
+    this.text = '';
+    if (!this.stream.write(text)) await once(this.stream, 'drain');
   }
 
   async end(): Promise<void> {
-    this.csv.end();
+    await this.flush();
+    this.stream.end();
     await this.handle.done;
   }
 
   async abort(): Promise<void> {
-    this.csv.destroy();
+    this.stream.destroy();
     await this.handle.abort();
   }
-}
-
-function finalVerdict(addr: AddressResult, stored: string | null): Verdict {
-  if (!addr.ok) return verdict('invalid_syntax', { smtpReply: addr.message });
-  const v = stored ? decodeVerdict(stored) : verdict('temporary_failure', { smtpReply: 'no result was recorded for this address' });
-  return applyFlags(v, addr.flags);
 }
 
 function b(x: boolean | undefined): string {
   return x === undefined ? '' : x ? 'true' : 'false';
 }
+
+/** Stored verdicts repeat a lot (same reply text): decode each distinct one once, within a bound. */
+class VerdictDecoder {
+  private readonly cache = new Map<string, Verdict>();
+  private readonly missing = verdict('temporary_failure', { smtpReply: 'no result was recorded for this address' });
+
+  constructor(private readonly max = 10_000) {}
+
+  decode(stored: string | null): Verdict {
+    if (stored === null) return this.missing;
+    let v = this.cache.get(stored);
+    if (v === undefined) {
+      v = decodeVerdict(stored);
+      if (this.cache.size >= this.max) this.cache.clear();
+      this.cache.set(stored, v);
+    }
+    return v;
+  }
+}
+
+function finalVerdict(addr: AddressResult, stored: string | null, decoder: VerdictDecoder): Verdict {
+  if (!addr.ok) return verdict('invalid_syntax', { smtpReply: addr.message });
+  return applyFlags(decoder.decode(stored), addr.flags);
+}
+
+/** A batch of input rows with their parsed addresses and the pending lookup of their stored verdicts. */
+interface PendingBatch {
+  rows: CsvRow[];
+  addrs: AddressResult[];
+  /** Stored verdict per row (null for invalid addresses and addresses without a result). */
+  stored: Promise<(string | null)[]>;
+}
+
+/** Batches whose lookups may be in flight at once. */
+const LOOKAHEAD = 3;
 
 export async function runAggregate(listId: string, deps: AggregateDeps): Promise<Summary> {
   const { cfg, state } = deps;
@@ -114,60 +175,76 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
   const inStore = storeFor(inLoc, cfg);
   const outStore = storeFor(parseLocation(meta.output), cfg);
   const original = dialect.headers;
-  const rd = dialect.recordDelimiter;
+  const eol = dialect.recordDelimiter === '\r\n' ? '\r\n' : '\n';
   const outs: CsvOut[] = [];
-  const report = await CsvOut.open(outStore, meta.output, 'report.csv', [...original, ...REPORT_COLUMNS], rd);
+  const report = await CsvOut.open(outStore, meta.output, 'report.csv', [...original, ...REPORT_COLUMNS], eol);
   outs.push(report);
   const byStatus = {} as Record<Status, CsvOut>;
   for (const [status, file] of Object.entries(STATUS_FILES) as [Status, string][]) {
-    byStatus[status] = await CsvOut.open(outStore, meta.output, file, dialect.hasHeader ? original : null, rd);
+    byStatus[status] = await CsvOut.open(outStore, meta.output, file, dialect.hasHeader ? original : null, eol);
     outs.push(byStatus[status]);
   }
 
   const counts = { rows: 0, byStatus: {} as Record<string, number>, byReason: {} as Record<string, number>, byBounceRisk: {} as Record<string, number> };
   const inc = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
   const width = dialect.columnCount;
-  try {
-    let chunk: { fields: string[]; addr: AddressResult }[] = [];
-    const flush = async () => {
-      const keys = chunk.map((r) => (r.addr.ok ? r.addr.normalized : ''));
-      const valid = keys.filter((k) => k !== '');
-      const stored = await state.results(valid);
-      const lookup = new Map<string, string | null>();
-      valid.forEach((k, i) => lookup.set(k, stored[i] ?? null));
-      for (const r of chunk) {
-        const v = finalVerdict(r.addr, r.addr.ok ? (lookup.get(r.addr.normalized) ?? null) : null);
-        const a = r.addr;
-        const fields = normaliseWidth(r.fields, width, dialect.delimiter);
-        await report.write([
-          ...fields,
-          a.ok ? a.normalized : '',
-          v.status,
-          v.reason,
-          v.bounceRisk,
-          a.suggestion ?? '',
-          a.ok ? b(a.flags.role) : '',
-          a.ok ? b(a.flags.disposable) : '',
-          a.ok ? b(a.flags.free) : '',
-          b(v.catchAll),
-          v.mxHost ?? '',
-          v.smtpCode ? String(v.smtpCode) : '',
-          v.smtpReply ?? '',
-        ]);
-        await byStatus[v.status].write(fields);
-        inc(counts.byStatus, v.status);
-        inc(counts.byReason, v.reason);
-        inc(counts.byBounceRisk, v.bounceRisk);
-      }
-      chunk = [];
-    };
-    const input = await inStore.openRead(inLoc);
-    for await (const row of readCsvRows(input, dialect)) {
-      counts.rows++;
-      chunk.push({ fields: row.fields, addr: parseAddress(row.fields[dialect.emailColumn] ?? '') });
-      if (chunk.length >= 1000) await flush();
+  const emailColumn = dialect.emailColumn;
+  const decoder = new VerdictDecoder();
+
+  const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
+    const keys: string[] = [];
+    for (const a of addrs) if (a.ok) keys.push(a.normalized);
+    return state.results(keys).then((found) => {
+      let k = 0;
+      return addrs.map((a) => (a.ok ? (found[k++] ?? null) : null));
+    });
+  };
+  const write = async (batch: PendingBatch): Promise<void> => {
+    const stored = await batch.stored;
+    const { rows, addrs } = batch;
+    for (let i = 0; i < rows.length; i++) {
+      const a = addrs[i] as AddressResult;
+      const v = finalVerdict(a, stored[i] ?? null, decoder);
+      const line = csvLine(normaliseWidth((rows[i] as CsvRow).fields, width, dialect.delimiter));
+      report.add(
+        line +
+          ',' +
+          csvLine([
+            a.ok ? a.normalized : '',
+            v.status,
+            v.reason,
+            v.bounceRisk,
+            a.suggestion ?? '',
+            a.ok ? b(a.flags.role) : '',
+            a.ok ? b(a.flags.disposable) : '',
+            a.ok ? b(a.flags.free) : '',
+            b(v.catchAll),
+            v.mxHost ?? '',
+            v.smtpCode ? String(v.smtpCode) : '',
+            v.smtpReply ?? '',
+          ]),
+      );
+      byStatus[v.status].add(line);
+      inc(counts.byStatus, v.status);
+      inc(counts.byReason, v.reason);
+      inc(counts.byBounceRisk, v.bounceRisk);
     }
-    await flush();
+    counts.rows += rows.length;
+    await Promise.all(outs.map((o) => o.flush()));
+  };
+
+  const inFlight: PendingBatch[] = [];
+  try {
+    const input = await inStore.openRead(inLoc);
+    for await (const rows of readCsvBatches(input, dialect)) {
+      const addrs = rows.map((r) => parseAddress(r.fields[emailColumn] ?? ''));
+      const stored = lookup(addrs);
+      // Handled when written; a rejection before then must not count as unhandled.
+      stored.catch(() => undefined);
+      inFlight.push({ rows, addrs, stored });
+      if (inFlight.length > LOOKAHEAD) await write(inFlight.shift() as PendingBatch);
+    }
+    while (inFlight.length > 0) await write(inFlight.shift() as PendingBatch);
   } catch (err) {
     await Promise.allSettled(outs.map((o) => o.abort()));
     throw err;

@@ -3,15 +3,17 @@
  * ones into per-domain batch jobs of at most `batchSize` addresses. Invalid syntax needs no network
  * and no job: the aggregator gives those rows their verdict from the address itself.
  *
- * Memory is bounded: addresses wait in per-domain buckets only until a bucket is full or the buckets
- * together hold `maxBuffered` addresses, then they leave as batch jobs. Dedup state lives in Redis.
- * Deterministic: the same input gives the same batches with the same job ids, so a re-run after a
- * crash adds nothing twice.
+ * Memory is bounded: addresses wait in per-domain buckets until a bucket is full, or until the buckets
+ * together hold `maxBuffered` addresses — then the fullest buckets leave as batch jobs until half of
+ * that is left, so small domains still gather into few batches. Dedup state lives in Redis; its round
+ * trips (and the job additions) overlap the parsing of the rows that follow. Deterministic: the same
+ * input gives the same batches with the same job ids, so a re-run after a crash adds nothing twice.
  */
 import type { Queue } from 'bullmq';
 import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
-import { readCsvRows, readSample, sniffCsv, type CsvDialect } from '../csv/index.js';
+import { readSample, sniffCsv, type CsvDialect } from '../csv/index.js';
+import { readCsvBatches } from '../csv/reader.js';
 import { parseLocation, storeFor } from '../storage/index.js';
 import type { AggregateJobData, ProbeJobData, SplitJobData } from './jobs.js';
 import { aggregateJobId, batchJobId } from './names.js';
@@ -19,7 +21,7 @@ import type { ListState } from './list-state.js';
 
 export interface SplitOptions {
   batchSize: number;
-  /** Most addresses waiting in buckets before all buckets are flushed. Default 50,000. */
+  /** Most addresses waiting in buckets before the fullest buckets are flushed. Default 200,000. */
   maxBuffered?: number;
   /** Addresses per dedup round trip. Default 2,000. */
   dedupChunk?: number;
@@ -49,9 +51,39 @@ interface Pending {
   utf8: boolean;
 }
 
+/** Dedup round trips in flight while the following rows are parsed. */
+const DEDUP_AHEAD = 4;
+/** Batch jobs per `addBulk`, and `addBulk` calls in flight. */
+const JOBS_PER_ADD = 100;
+const ADDS_AHEAD = 4;
+
+/**
+ * Promises started in order, at most `limit` of them unsettled: `push` waits for the oldest when the
+ * window is full. Results and rejections come out in start order.
+ */
+class OrderedWindow<T> {
+  private readonly queue: Promise<T>[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  /** Add a started promise; returns the oldest one's result when the window overflowed, else undefined. */
+  async push(p: Promise<T>): Promise<{ value: T } | undefined> {
+    // Observed in order below; a rejection before then must not count as unhandled.
+    p.catch(() => undefined);
+    this.queue.push(p);
+    if (this.queue.length <= this.limit) return undefined;
+    return { value: await (this.queue.shift() as Promise<T>) };
+  }
+
+  /** Wait for everything still in flight, in order. */
+  async *drain(): AsyncGenerator<T> {
+    while (this.queue.length > 0) yield await (this.queue.shift() as Promise<T>);
+  }
+}
+
 export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitOptions): Promise<SplitSummary> {
   const { cfg, state } = deps;
-  const maxBuffered = opts.maxBuffered ?? 50_000;
+  const maxBuffered = opts.maxBuffered ?? 200_000;
   const dedupChunk = opts.dedupChunk ?? 2_000;
   const loc = parseLocation(data.input);
   const store = storeFor(loc, cfg);
@@ -69,13 +101,15 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   const buckets = new Map<string, { addresses: string[]; utf8: number[] }>();
   let buffered = 0;
   let chunk: Pending[] = [];
-  let jobs: { name: string; data: ProbeJobData; opts: NonNullable<SplitDeps['probeJobOptions']> }[] = [];
+  const jobs: { name: string; data: ProbeJobData; opts: NonNullable<SplitDeps['probeJobOptions']> }[] = [];
+  const adds = new OrderedWindow<unknown>(ADDS_AHEAD);
+  const dedups = new OrderedWindow<{ chunk: Pending[]; fresh: boolean[] }>(DEDUP_AHEAD);
 
   const addJobs = async (force: boolean) => {
-    if (jobs.length === 0 || (!force && jobs.length < 100)) return;
-    const out = jobs;
-    jobs = [];
-    await deps.probeQueue.addBulk(out);
+    while (jobs.length >= JOBS_PER_ADD || (force && jobs.length > 0)) {
+      const out = jobs.splice(0, JOBS_PER_ADD);
+      await adds.push(deps.probeQueue.addBulk(out));
+    }
   };
   const emit = (domain: string) => {
     const b = buckets.get(domain);
@@ -89,15 +123,20 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
       opts: { ...(deps.probeJobOptions ?? {}), jobId: batchId },
     });
   };
-  const flushChunk = async () => {
-    if (chunk.length === 0) return;
-    const c = chunk;
-    chunk = [];
-    const fresh = await state.dedup(c.map((p) => p.address));
-    c.forEach((p, i) => {
+  /** Too much waiting: the fullest buckets leave (largest first, ties in first-seen order) until half is left. */
+  const relieve = () => {
+    const order = [...buckets.entries()].sort((x, y) => y[1].addresses.length - x[1].addresses.length);
+    for (const [domain] of order) {
+      if (buffered <= maxBuffered / 2) break;
+      emit(domain);
+    }
+  };
+  const place = async (c: Pending[], fresh: boolean[]) => {
+    for (let i = 0; i < c.length; i++) {
+      const p = c[i] as Pending;
       if (!fresh[i]) {
         s.duplicates++;
-        return;
+        continue;
       }
       s.unique++;
       domains.add(p.domain);
@@ -107,25 +146,39 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
       b.addresses.push(p.address);
       buffered++;
       if (b.addresses.length >= opts.batchSize) emit(p.domain);
-    });
-    if (buffered >= maxBuffered) for (const d of [...buckets.keys()]) emit(d);
+    }
+    if (buffered >= maxBuffered) relieve();
     await addJobs(false);
+  };
+  const flushChunk = async () => {
+    if (chunk.length === 0) return;
+    const c = chunk;
+    chunk = [];
+    const done = await dedups.push(state.dedup(c.map((p) => p.address)).then((fresh) => ({ chunk: c, fresh })));
+    if (done) await place(done.value.chunk, done.value.fresh);
   };
 
   const input = await store.openRead(loc);
-  for await (const row of readCsvRows(input, dialect)) {
-    s.rows++;
-    const parsed = parseAddress(row.fields[dialect.emailColumn] ?? '');
-    if (!parsed.ok) {
-      s.invalid++;
-      continue;
+  const emailColumn = dialect.emailColumn;
+  for await (const rows of readCsvBatches(input, dialect)) {
+    s.rows += rows.length;
+    for (const row of rows) {
+      const parsed = parseAddress(row.fields[emailColumn] ?? '');
+      if (!parsed.ok) {
+        s.invalid++;
+        continue;
+      }
+      chunk.push({ address: parsed.normalized, domain: parsed.domain, utf8: parsed.flags.smtputf8 });
     }
-    chunk.push({ address: parsed.normalized, domain: parsed.domain, utf8: parsed.flags.smtputf8 });
     if (chunk.length >= dedupChunk) await flushChunk();
   }
   await flushChunk();
+  for await (const done of dedups.drain()) await place(done.chunk, done.fresh);
   for (const d of [...buckets.keys()]) emit(d);
   await addJobs(true);
+  for await (const _ of adds.drain()) {
+    // every addBulk settled, in order (a rejection is thrown here)
+  }
   s.domains = domains.size;
 
   await state.set({ rows: s.rows, unique: s.unique, duplicates: s.duplicates, invalid: s.invalid, domains: s.domains, status: 'probing' });

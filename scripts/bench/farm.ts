@@ -1,0 +1,3 @@
+export async function runFarm(_args: readonly string[]): Promise<boolean> {
+  return true;
+}
