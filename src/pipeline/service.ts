@@ -43,6 +43,11 @@ const PROBE_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/** The split job of a list, rebuilt from its recorded metadata. */
+function splitJobFromMeta(m: ListMeta): SplitJobData {
+  return validateSplitJob({ listId: m.listId, input: m.input, output: m.output, ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}) });
+}
+
 export class ListwashService {
   readonly redis: Redis;
   readonly splitQueue: Queue<SplitJobData>;
@@ -74,7 +79,9 @@ export class ListwashService {
 
   /**
    * Enqueue a list. Validates the locations first (a typo fails here, not in a worker). Submitting
-   * an id that exists returns `created: false` and changes nothing.
+   * an id that exists returns `created: false` and changes nothing — except for a list still
+   * `queued` whose split job is missing (its submitter died in between): that job is queued again,
+   * from the list's recorded input and output.
    */
   async submit(opts: SubmitOptions): Promise<{ listId: string; created: boolean }> {
     const listId = opts.listId ?? randomUUID();
@@ -82,8 +89,19 @@ export class ListwashService {
     parseLocation(opts.input);
     parseLocation(opts.output);
     const data = validateSplitJob({ listId, input: opts.input, output: opts.output, ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}) });
-    const created = await this.state(listId).create({ input: data.input, output: data.output, settings: JSON.stringify(this.settingsUsed()) });
-    if (!created) return { listId, created: false };
+    const state = this.state(listId);
+    const created = await state.create({
+      input: data.input,
+      output: data.output,
+      ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
+      settings: JSON.stringify(this.settingsUsed()),
+    });
+    if (!created) {
+      const m = await state.meta();
+      // Same job id: adding is a no-op while the split job exists.
+      if (m?.status === 'queued') await this.splitQueue.add('split', splitJobFromMeta(m), { jobId: listId });
+      return { listId, created: false };
+    }
     await this.splitQueue.add('split', data, { jobId: listId });
     return { listId, created: true };
   }

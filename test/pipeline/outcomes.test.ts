@@ -149,6 +149,30 @@ describe('idempotent submission', () => {
   });
 });
 
+describe('submit', () => {
+  it('rejects a bad list id or location before anything is queued', async () => {
+    const input = await writeInput('valid', 'email\nann@idem.test\n');
+    expect((await rejection(svc.submit({ input, output: dir, listId: 'no spaces allowed' }))).code).toBe(ErrorCodes.JOB_INVALID);
+    expect((await rejection(svc.submit({ input: 's3://', output: dir }))).code).toBe(ErrorCodes.STORAGE_BAD_URL);
+    expect((await rejection(svc.waitUntilDone(`${run}-never-submitted`))).code).toBe(ErrorCodes.JOB_NOT_FOUND);
+  });
+
+  it('re-queues a list whose submitter died between recording it and queueing its split', async () => {
+    const input = await writeInput('orphan', 'email,backup\nann@idem.test,cid@idem.test\n');
+    const output = join(dir, 'orphan-out') + '/';
+    const listId = `${run}-orphan`;
+    // What a submitter leaves behind when it dies right after recording the list.
+    await svc.state(listId).create({ input, output, emailColumn: JSON.stringify('backup'), settings: '{}' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await svc.status(listId))?.status).toBe('queued');
+    expect(await svc.submit({ input, output, listId })).toEqual({ listId, created: false });
+    await svc.waitUntilDone(listId, { timeoutMs: 20_000, pollMs: 100 });
+    const { rows } = reportRows(await readFile(join(output, 'report.csv'), 'utf8'));
+    // The recorded email column (not the detected `email`) was used.
+    expect(rows.map((r) => [r.email_normalized, r.reason])).toEqual([['cid@idem.test', 'mailbox_not_found']]);
+  });
+});
+
 describe('malformed input fails the list with the cause', () => {
   const cases: { name: string; body: string | Buffer; code: string; message: RegExp }[] = [
     { name: 'unterminated-quote', body: 'name,email\nAnn,ann@idem.test\nBen,ben@idem.test\n"Cid,cid@idem.test\nDan,dan@idem.test\n', code: ErrorCodes.CSV_UNTERMINATED_QUOTE, message: /line 4/ },
