@@ -79,7 +79,7 @@ export class ListState {
     return (await this.redis.hget(this.keys.meta, 'status')) as ListStatus | null;
   }
 
-  /** A batch failed for good: count it and keep the last error (shown by `status`, kept in summary.json's meta). */
+  /** A batch failed for good: count it (`batchesFailed`) and keep the last error (`lastBatchError`), shown by `listwash status`. */
   async recordBatchFailure(batchId: string, message: string): Promise<void> {
     await this.redis.pipeline().hincrby(this.keys.meta, 'batchesFailed', 1).hset(this.keys.meta, 'lastBatchError', `${batchId}: ${message}`).exec();
   }

@@ -81,7 +81,7 @@ export class ListwashService {
    * Enqueue a list. Validates the locations first (a typo fails here, not in a worker). Submitting
    * an id that exists returns `created: false` and changes nothing — except for a list still
    * `queued` whose split job is missing (its submitter died in between): that job is queued again,
-   * from the list's recorded input and output.
+   * from the list's recorded input, output and email column.
    */
   async submit(opts: SubmitOptions): Promise<{ listId: string; created: boolean }> {
     const listId = opts.listId ?? randomUUID();
