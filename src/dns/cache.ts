@@ -11,6 +11,8 @@ export interface TtlCache {
    * worker of the fleet does a lookup or a catch-all probe while the others wait for its answer.
    */
   claim?(key: string, ttlSec: number): Promise<boolean>;
+  /** Give a claim back before it expires (the claimant has no answer to publish). */
+  release?(key: string): Promise<void>;
 }
 
 /**
@@ -89,5 +91,9 @@ export class LayeredTtlCache implements TtlCache {
 
   async claim(key: string, ttlSec: number): Promise<boolean> {
     return this.shared.claim ? this.shared.claim(key, ttlSec) : true;
+  }
+
+  async release(key: string): Promise<void> {
+    await this.shared.release?.(key);
   }
 }

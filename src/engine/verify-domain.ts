@@ -131,7 +131,8 @@ export class DomainVerifier {
     const probeAddress = `${catchAllProbeLocal(domain)}@${domain}`;
     let needProbe = this.settings.catchAllProbe && catchAll === null;
     const cache = this.deps.catchAllCache;
-    if (needProbe && cache?.claim && !(await cache.claim(cacheKey, CATCH_ALL_CLAIM_SEC))) {
+    let claimed = false;
+    if (needProbe && cache?.claim && !(claimed = await cache.claim(cacheKey, CATCH_ALL_CLAIM_SEC))) {
       // Another worker is probing this domain's catch-all right now: use its answer when it comes.
       const theirs = await waitForValue(cache, cacheKey, CATCH_ALL_WAIT_MS, 200);
       if (theirs !== null) {
@@ -278,6 +279,9 @@ export class DomainVerifier {
         await lease.release();
       }
     }
+    // We claimed the catch-all probe but got no definite answer (greylisted, connection lost): give
+    // the claim back so the next attempt — ours or another worker's — probes instead of waiting.
+    if (claimed && catchAll === null) await cache?.release?.(cacheKey);
     // Candidates exhausted (refused, silent, or dropping us) or aborted.
     for (const i of remaining) {
       const reason = signal?.aborted ? 'temporary_failure' : lastFailure.reason === 'timeout' ? 'timeout' : 'connection_failed';

@@ -16,6 +16,10 @@ export class RedisTtlCache implements TtlCache {
     return (await this.redis.set(`${this.prefix}claim:${key}`, '1', 'EX', Math.max(1, Math.round(ttlSec)), 'NX')) === 'OK';
   }
 
+  async release(key: string): Promise<void> {
+    await this.redis.del(`${this.prefix}claim:${key}`);
+  }
+
   async set(key: string, value: string, ttlSec: number): Promise<void> {
     if (ttlSec <= 0) return;
     await this.redis.set(this.prefix + key, value, 'EX', Math.max(1, Math.round(ttlSec)));
