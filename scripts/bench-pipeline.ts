@@ -11,7 +11,8 @@
  *   politeness bound max over hosts (RCPTs at the host ÷ its RCPT rate). Targets: ≤ 1.2× the bound, no
  *   politeness violation, no DATA.
  *
- * Redis keys and queues are removed afterwards. Options: --rows N (split), --seed N.
+ * Redis keys and queues are removed afterwards. Options: --rows N (split), --seed N, --cpu-prof DIR (a V8 CPU
+ * profile per stage process).
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -27,7 +28,7 @@ import type { ProbeJobData } from '../src/pipeline/jobs.js';
 import { listKeys, QUEUES } from '../src/pipeline/names.js';
 import { encodeVerdict } from '../src/pipeline/result-codec.js';
 import { verdict, type Reason } from '../src/verdict.js';
-import { MB, argInt, fmt, rssSampler, verdictLine } from './bench/common.js';
+import { MB, argInt, argValue, fmt, rssSampler, verdictLine } from './bench/common.js';
 import { writeList } from './bench/csv-gen.js';
 import { runFarm } from './bench/farm.js';
 import type { StageReply, StageRequest } from './bench/stage-child.js';
@@ -38,8 +39,12 @@ const RSS_LIMIT = 512 * MB;
 
 const out = (s: string) => process.stdout.write(s + '\n');
 
+/** `--cpu-prof DIR`: each stage process writes a V8 CPU profile there. */
+let cpuProfDir: string | null = null;
+
 function runStage(req: StageRequest): Promise<Extract<StageReply, { ok: true }>> {
-  const child = fork(STAGE_CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
+  const child = fork(STAGE_CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     let reply: StageReply | null = null;
     child.once('message', (m: StageReply) => {
@@ -142,6 +147,8 @@ async function main(): Promise<number> {
   const which = parts.length === 0 ? ['split', 'farm'] : parts;
   const rows = argInt(args, 'rows', 1_000_000);
   const seed = argInt(args, 'seed', 42);
+  const prof = argValue(args, 'cpu-prof', '');
+  if (prof !== '') cpuProfDir = prof;
   let ok = true;
   if (which.includes('split')) ok = (await splitPart(rows, seed)) && ok;
   if (which.includes('farm')) {

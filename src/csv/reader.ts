@@ -20,6 +20,8 @@ export interface ReadCsvOptions {
    * rows are common in exported lists and are not ambiguous.
    */
   relaxQuotes?: boolean;
+  /** Decode only this 0-based column; other fields come back as `''` (records keep their number of fields). Default: all. */
+  onlyColumn?: number;
 }
 
 /** Default `maxRecordSize`: 1 MiB. */
@@ -47,6 +49,7 @@ export async function* readCsvBatches(input: Readable, dialect: Dialect, opts: R
     hasHeader: dialect.hasHeader,
     maxRecordSize: opts.maxRecordSize ?? MAX_RECORD_SIZE,
     relaxQuotes: opts.relaxQuotes ?? true,
+    ...(opts.onlyColumn !== undefined ? { onlyColumn: opts.onlyColumn } : {}),
   });
   let failure: unknown = null;
   let out: CsvRow[] = [];

@@ -41,6 +41,11 @@ export interface RecordParserOptions {
   maxRecordSize: number;
   /** Keep stray quotes instead of failing. */
   relaxQuotes: boolean;
+  /**
+   * Decode only this 0-based column: every other field comes back as `''` (records keep their number of fields).
+   * For readers that need one column; saves most of the decoding. Default: all columns.
+   */
+  onlyColumn?: number;
 }
 
 const DQ = 0x22;
@@ -73,6 +78,12 @@ class FieldBytes {
   }
 
   /** The field as text; the buffer is emptied. */
+  /** Forget the field without decoding it. */
+  skip(): void {
+    this.bytes = 0;
+    this.parts = null;
+  }
+
   take(buf: Buffer): string {
     const s = this.parts !== null ? Buffer.concat(this.parts).toString('utf8') : this.bytes === 0 ? '' : buf.toString('utf8', this.start, this.end);
     this.bytes = 0;
@@ -83,6 +94,12 @@ class FieldBytes {
   peek(buf: Buffer): string {
     return this.parts !== null ? Buffer.concat(this.parts).toString('utf8') : this.bytes === 0 ? '' : buf.toString('utf8', this.start, this.end);
   }
+}
+
+/** A field that is not decoded: forgotten, `''` in its place. */
+function skipped(f: FieldBytes): string {
+  f.skip();
+  return '';
 }
 
 function validDelimiter(d: string): number {
@@ -99,6 +116,8 @@ export class CsvRecordParser {
   private readonly crOnly: boolean;
   private readonly max: number;
   private readonly relax: boolean;
+  /** The only column decoded, or -1 for all. */
+  private readonly only: number;
   private headerPending: boolean;
   /** Bytes of a record not complete yet (re-read from its start with the next chunk). */
   private pending: Buffer = EMPTY;
@@ -116,6 +135,7 @@ export class CsvRecordParser {
     this.crOnly = opts.recordDelimiter === '\r';
     this.max = opts.maxRecordSize;
     this.relax = opts.relaxQuotes;
+    this.only = opts.onlyColumn ?? -1;
     this.headerPending = opts.hasHeader;
   }
 
@@ -181,15 +201,20 @@ export class CsvRecordParser {
     const D = this.d;
     const crOnly = this.crOnly;
     const max = this.max;
+    const only = this.only;
     const f = this.field;
-    f.bytes = 0;
-    f.parts = null;
+    f.skip();
     let recStart = 0;
     let recLine = this.line;
     let line = recLine;
     let fields: string[] = [];
     /** Characters of the record's finished fields (for the size limit). */
     let recLen = 0;
+    /**
+     * Whether `recLen` counts exactly. With `onlyColumn`, skipped fields count their bytes (never fewer than their
+     * characters); a record that looks too long on that count is read again, exactly, before it fails.
+     */
+    let exact = only < 0;
     let quoting = false;
     let wasQuoting = false;
     let pos = 0;
@@ -207,74 +232,84 @@ export class CsvRecordParser {
           );
         }
         if (wasQuoting || fields.length > 0 || f.bytes > 0) {
-          fields.push(f.take(buf));
+          fields.push(only < 0 || fields.length === only ? f.take(buf) : skipped(f));
           this.emit(fields, recLine, out);
         }
         this.line = line;
         return len;
       }
+      /** Bytes about to be added to the field (for the size limit: checked before each byte, as csv-parse does). */
+      let adding = 1;
       const c = buf[pos] as number;
+      let next = pos + 1;
       if (quoting) {
         if (c === DQ) {
           if (pos + 1 >= len && !eof) break;
-          const next = pos + 1 < len ? (buf[pos + 1] as number) : -1;
-          if (next === DQ) {
+          const after = pos + 1 < len ? (buf[pos + 1] as number) : -1;
+          if (after === DQ) {
             // `""`: one quote.
-            if (max > 0 && recLen + f.bytes > max) throw this.tooLong(recLine, line);
-            f.append(buf, pos + 1, pos + 2);
-            pos += 2;
-            continue;
-          }
-          let closes = next === -1 || next === 0 || next === D;
-          if (!closes) {
-            if (crOnly) closes = next === CR;
-            else if (next === LF) closes = true;
-            else if (next === CR) {
-              if (pos + 2 >= len && !eof) break;
-              closes = pos + 2 < len && buf[pos + 2] === LF;
+            if (max > 0 && recLen + f.bytes > max) {
+              if (exact) throw this.tooLong(recLine, line);
+            } else {
+              f.append(buf, pos + 1, pos + 2);
+              pos += 2;
+              continue;
+            }
+          } else {
+            let closes = after === -1 || after === 0 || after === D;
+            if (!closes) {
+              if (crOnly) closes = after === CR;
+              else if (after === LF) closes = true;
+              else if (after === CR) {
+                if (pos + 2 >= len && !eof) break;
+                closes = pos + 2 < len && buf[pos + 2] === LF;
+              }
+            }
+            if (closes) {
+              quoting = false;
+              wasQuoting = true;
+              pos++;
+              continue;
+            }
+            if (!this.relax) {
+              throw this.fail(
+                new ListwashError(ErrorCodes.CSV_MALFORMED, `line ${recLine}: Invalid Closing Quote: got "${String.fromCharCode(after)}" at line ${line} instead of delimiter, record delimiter, trimable character (if activated) or comment`, {
+                  line: recLine,
+                  csvCode: 'CSV_INVALID_CLOSING_QUOTE',
+                  csvMessage: `Invalid Closing Quote: got "${String.fromCharCode(after)}" at line ${line}`,
+                }),
+              );
+            }
+            // Not a closing quote after all: the field keeps its quotes and goes on unquoted.
+            quoting = false;
+            wasQuoting = true;
+            f.prependQuote(buf);
+            if (max > 0 && recLen + f.bytes > max) {
+              if (exact) throw this.tooLong(recLine, line);
+            } else {
+              f.append(buf, pos, pos + 1);
+              pos++;
+              continue;
             }
           }
-          quoting = false;
-          wasQuoting = true;
-          if (closes) {
+        } else if (c === CR || c === LF) {
+          if (max > 0 && recLen + f.bytes > max) {
+            if (exact) throw this.tooLong(recLine, line);
+          } else {
+            if (c === CR || buf[pos - 1] !== CR) line++;
+            f.append(buf, pos, pos + 1);
             pos++;
             continue;
           }
-          if (!this.relax) {
-            throw this.fail(
-              new ListwashError(ErrorCodes.CSV_MALFORMED, `line ${recLine}: Invalid Closing Quote: got "${String.fromCharCode(next)}" at line ${line} instead of delimiter, record delimiter, trimable character (if activated) or comment`, {
-                line: recLine,
-                csvCode: 'CSV_INVALID_CLOSING_QUOTE',
-                csvMessage: `Invalid Closing Quote: got "${String.fromCharCode(next)}" at line ${line}`,
-              }),
-            );
+        } else {
+          while (next < len) {
+            const b = buf[next] as number;
+            if (b === DQ || b === CR || b === LF) break;
+            next++;
           }
-          // Not a closing quote after all: the field keeps its quotes and goes on unquoted.
-          f.prependQuote(buf);
-          if (max > 0 && recLen + f.bytes > max) throw this.tooLong(recLine, line);
-          f.append(buf, pos, pos + 1);
-          pos++;
-          continue;
+          adding = next - pos;
         }
-        if (c === CR || c === LF) {
-          if (max > 0 && recLen + f.bytes > max) throw this.tooLong(recLine, line);
-          if (c === CR || buf[pos - 1] !== CR) line++;
-          f.append(buf, pos, pos + 1);
-          pos++;
-          continue;
-        }
-        let j = pos + 1;
-        while (j < len) {
-          const b = buf[j] as number;
-          if (b === DQ || b === CR || b === LF) break;
-          j++;
-        }
-        if (max > 0 && recLen + f.bytes + (j - pos) - 1 > max) throw this.tooLong(recLine, line);
-        f.append(buf, pos, j);
-        pos = j;
-        continue;
-      }
-      if (c === DQ) {
+      } else if (c === DQ) {
         if (f.bytes === 0) {
           quoting = true;
           pos++;
@@ -285,12 +320,8 @@ export class CsvRecordParser {
           const msg = `Invalid Opening Quote: a quote is found on field ${fields.length} at line ${line}, value is ${JSON.stringify(value)}`;
           throw this.fail(new ListwashError(ErrorCodes.CSV_MALFORMED, `line ${recLine}: ${msg}`, { line: recLine, csvCode: 'INVALID_OPENING_QUOTE', csvMessage: msg }));
         }
-        if (max > 0 && recLen + f.bytes > max) throw this.tooLong(recLine, line);
-        f.append(buf, pos, pos + 1);
-        pos++;
-        continue;
-      }
-      if (c === LF || c === CR) {
+        // A stray quote in an unquoted field: kept as it is (appended below).
+      } else if (c === LF || c === CR) {
         let rd: number;
         if (crOnly) rd = c === CR ? 1 : 0;
         else if (c === LF) rd = 1;
@@ -298,48 +329,61 @@ export class CsvRecordParser {
           if (pos + 1 >= len && !eof) break;
           rd = pos + 1 < len && buf[pos + 1] === LF ? 2 : 0;
         }
-        if (rd === 0) {
-          // A line break that is data here (LF in a CR-only file, CR alone in a LF file).
-          if (max > 0 && recLen + f.bytes > max) throw this.tooLong(recLine, line);
+        if (rd > 0) {
           line++;
-          f.append(buf, pos, pos + 1);
-          pos++;
-          continue;
-        }
-        line++;
-        pos += rd;
-        if (!wasQuoting && fields.length === 0 && f.bytes === 0) {
-          // A line holding nothing: skipped.
+          pos += rd;
+          if (wasQuoting || fields.length > 0 || f.bytes > 0) {
+            fields.push(only < 0 || fields.length === only ? f.take(buf) : skipped(f));
+            this.emit(fields, recLine, out);
+            fields = [];
+            recLen = 0;
+            wasQuoting = false;
+            exact = only < 0;
+          }
+          // else: a line holding nothing, skipped.
           recStart = pos;
           recLine = line;
           continue;
         }
-        fields.push(f.take(buf));
-        this.emit(fields, recLine, out);
-        fields = [];
-        recLen = 0;
-        wasQuoting = false;
-        recStart = pos;
-        recLine = line;
-        continue;
-      }
-      if (c === D) {
-        const v = f.take(buf);
-        fields.push(v);
-        recLen += v.length;
+        // A line break that is data here (LF in a CR-only file, CR alone in a LF file): appended below.
+      } else if (c === D) {
+        if (only < 0 || fields.length === only) {
+          const v = f.take(buf);
+          fields.push(v);
+          recLen += v.length;
+        } else {
+          recLen += exact ? f.take(buf).length : f.bytes;
+          fields.push(skipped(f));
+        }
         wasQuoting = false;
         pos++;
         continue;
+      } else {
+        while (next < len) {
+          const b = buf[next] as number;
+          if (b === D || b === DQ || b === CR || b === LF) break;
+          next++;
+        }
+        adding = next - pos;
       }
-      let j = pos + 1;
-      while (j < len) {
-        const b = buf[j] as number;
-        if (b === D || b === DQ || b === CR || b === LF) break;
-        j++;
+      // Data bytes [pos, next).
+      if (max > 0 && recLen + f.bytes + adding - 1 > max) {
+        if (exact) throw this.tooLong(recLine, line);
+      } else {
+        if (!quoting && (c === CR || c === LF)) line++;
+        f.append(buf, pos, next);
+        pos = next;
+        continue;
       }
-      if (max > 0 && recLen + f.bytes + (j - pos) - 1 > max) throw this.tooLong(recLine, line);
-      f.append(buf, pos, j);
-      pos = j;
+      // Over the size limit on an estimate: read the record again, counting exactly.
+      exact = true;
+      pos = recStart;
+      line = recLine;
+      fields = [];
+      recLen = 0;
+      quoting = false;
+      wasQuoting = false;
+      f.skip();
     }
     // Out of bytes inside a record: it is read again, from its start, with the next chunk.
     this.line = recLine;

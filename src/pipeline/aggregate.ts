@@ -81,38 +81,101 @@ export function csvLine(fields: readonly string[]): string {
   return line;
 }
 
-/** One output file: text is collected per batch of rows and written in one piece, with backpressure. */
+/** Bytes an output file collects before they are written (one write per this much, not per row). */
+const OUT_CHUNK = 256 * 1024;
+const COMMA = 0x2c;
+const DQUOTE = 0x22;
+
+/**
+ * One output file. Rows are encoded straight into a buffer, field by field (no row strings to build), and
+ * written a chunk at a time with backpressure. A caller `reserve`s room for a row, then writes its pieces.
+ */
 class CsvOut {
-  private text = '';
+  buf = Buffer.allocUnsafe(OUT_CHUNK);
+  pos = 0;
+  private readonly ready: Buffer[] = [];
+  private readonly eolBytes: Buffer;
 
   private constructor(
     private readonly stream: Writable,
     private readonly handle: WriteHandle,
-    private readonly eol: string,
-  ) {}
+    eol: string,
+  ) {
+    this.eolBytes = Buffer.from(eol, 'latin1');
+  }
 
   static async open(store: Store, output: string, name: string, header: readonly string[] | null, eol: string): Promise<CsvOut> {
     const handle = await store.openWrite(joinLocation(parseLocation(output), name), { contentType: 'text/csv; charset=utf-8' });
     const out = new CsvOut(handle.stream, handle, eol);
-    if (header) out.add(csvLine(header));
+    if (header) {
+      out.reserve(roomFor(header, 0));
+      out.fields(header);
+      out.eol();
+    }
     return out;
   }
 
-  /** Queue one line (without its record delimiter). */
-  add(line: string): void {
-    this.text += line + this.eol;
+  /** Make room for `bytes` more bytes in `buf`. */
+  reserve(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    this.seal();
+    if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes);
   }
 
-  /** Write what is queued; resolves when the stream can take more. */
-  async flush(): Promise<void> {
-    if (this.text === '') return;
-    const text = this.text;
-    this.text = '';
-    if (!this.stream.write(text)) await once(this.stream, 'drain');
+  /** Text that needs no quoting. */
+  text(s: string): void {
+    this.pos += this.buf.write(s, this.pos, 'utf8');
+  }
+
+  /** One field, quoted when needed (see {@link csvField}). */
+  field(value: string): void {
+    if (!NEEDS_QUOTES.test(value)) {
+      this.pos += this.buf.write(value, this.pos, 'utf8');
+      return;
+    }
+    this.buf[this.pos++] = DQUOTE;
+    this.pos += this.buf.write(value.replace(QUOTES, '""'), this.pos, 'utf8');
+    this.buf[this.pos++] = DQUOTE;
+  }
+
+  fields(values: readonly string[]): void {
+    for (let i = 0; i < values.length; i++) {
+      if (i > 0) this.buf[this.pos++] = COMMA;
+      this.field(values[i] as string);
+    }
+  }
+
+  comma(): void {
+    this.buf[this.pos++] = COMMA;
+  }
+
+  eol(): void {
+    this.pos += this.eolBytes.copy(this.buf, this.pos);
+  }
+
+  /** Bytes already encoded elsewhere (the same columns in another file). */
+  copy(src: Buffer, start: number, end: number): void {
+    this.pos += src.copy(this.buf, this.pos, start, end);
+  }
+
+  /** The collected bytes become a chunk to write; a fresh buffer takes the next rows. */
+  private seal(): void {
+    if (this.pos === 0) return;
+    this.ready.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(OUT_CHUNK);
+    this.pos = 0;
+  }
+
+  /** Write the full chunks (all of them when `all`); resolves when the stream can take more. */
+  async flush(all = false): Promise<void> {
+    if (all) this.seal();
+    while (this.ready.length > 0) {
+      if (!this.stream.write(this.ready.shift() as Buffer)) await once(this.stream, 'drain');
+    }
   }
 
   async end(): Promise<void> {
-    await this.flush();
+    await this.flush(true);
     this.stream.end();
     await this.handle.done;
   }
@@ -121,6 +184,13 @@ class CsvOut {
     this.stream.destroy();
     await this.handle.abort();
   }
+}
+
+/** Most bytes `values` can take as CSV fields (3 UTF-8 bytes per UTF-16 unit, quotes doubled, quoting, commas), plus `extra`. */
+function roomFor(values: readonly string[], extra: number): number {
+  let chars = 0;
+  for (let i = 0; i < values.length; i++) chars += (values[i] as string).length;
+  return chars * 6 + values.length * 3 + extra + 2;
 }
 
 function b(x: boolean | undefined): string {
@@ -205,26 +275,27 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
     for (let i = 0; i < rows.length; i++) {
       const a = addrs[i] as AddressResult;
       const v = finalVerdict(a, stored[i] ?? null, decoder);
-      const line = csvLine(normaliseWidth((rows[i] as CsvRow).fields, width, dialect.delimiter));
-      report.add(
-        line +
-          ',' +
-          csvLine([
-            a.ok ? a.normalized : '',
-            v.status,
-            v.reason,
-            v.bounceRisk,
-            a.suggestion ?? '',
-            a.ok ? b(a.flags.role) : '',
-            a.ok ? b(a.flags.disposable) : '',
-            a.ok ? b(a.flags.free) : '',
-            b(v.catchAll),
-            v.mxHost ?? '',
-            v.smtpCode ? String(v.smtpCode) : '',
-            v.smtpReply ?? '',
-          ]),
-      );
-      byStatus[v.status].add(line);
+      const fields = normaliseWidth((rows[i] as CsvRow).fields, width, dialect.delimiter);
+      const normalized = a.ok ? a.normalized : '';
+      const suggestion = a.suggestion ?? '';
+      const mxHost = v.mxHost ?? '';
+      const reply = v.smtpReply ?? '';
+      // The original columns are encoded once, into report.csv, and copied into the status file.
+      const line = csvLine(fields);
+      // Status, reason, risk and the flags are plain words: only free text needs quoting.
+      const verdictColumns =
+        `,${csvField(normalized)},${v.status},${v.reason},${v.bounceRisk},${csvField(suggestion)},` +
+        `${a.ok ? b(a.flags.role) : ''},${a.ok ? b(a.flags.disposable) : ''},${a.ok ? b(a.flags.free) : ''},${b(v.catchAll)},` +
+        `${csvField(mxHost)},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(reply)}${eol}`;
+      report.reserve((line.length + verdictColumns.length) * 3);
+      const start = report.pos;
+      report.text(line);
+      const end = report.pos;
+      report.text(verdictColumns);
+      const file = byStatus[v.status];
+      file.reserve(end - start + 2);
+      file.copy(report.buf, start, end);
+      file.eol();
       inc(counts.byStatus, v.status);
       inc(counts.byReason, v.reason);
       inc(counts.byBounceRisk, v.bounceRisk);

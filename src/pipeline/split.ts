@@ -97,7 +97,7 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   await state.set({ dialect: JSON.stringify(dialect) });
 
   const s: SplitSummary = { rows: 0, unique: 0, duplicates: 0, invalid: 0, batches: 0, domains: 0 };
-  const domains = new Set<string>();
+  /** Per domain (every domain seen: the count is the summary's), the addresses waiting for its next batch. */
   const buckets = new Map<string, { addresses: string[]; utf8: number[] }>();
   let buffered = 0;
   let chunk: Pending[] = [];
@@ -111,24 +111,25 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
       await adds.push(deps.probeQueue.addBulk(out));
     }
   };
-  const emit = (domain: string) => {
-    const b = buckets.get(domain);
-    if (!b || b.addresses.length === 0) return;
-    buckets.delete(domain);
-    buffered -= b.addresses.length;
+  const emit = (domain: string, b: { addresses: string[]; utf8: number[] }) => {
+    if (b.addresses.length === 0) return;
+    const { addresses, utf8 } = b;
+    b.addresses = [];
+    b.utf8 = [];
+    buffered -= addresses.length;
     const batchId = batchJobId(data.listId, s.batches++);
     jobs.push({
       name: 'probe',
-      data: { listId: data.listId, batchId, domain, addresses: b.addresses, ...(b.utf8.length ? { utf8: b.utf8 } : {}) },
+      data: { listId: data.listId, batchId, domain, addresses, ...(utf8.length ? { utf8 } : {}) },
       opts: { ...(deps.probeJobOptions ?? {}), jobId: batchId },
     });
   };
   /** Too much waiting: the fullest buckets leave (largest first, ties in first-seen order) until half is left. */
   const relieve = () => {
-    const order = [...buckets.entries()].sort((x, y) => y[1].addresses.length - x[1].addresses.length);
-    for (const [domain] of order) {
+    const order = [...buckets.entries()].filter(([, b]) => b.addresses.length > 0).sort((x, y) => y[1].addresses.length - x[1].addresses.length);
+    for (const [domain, b] of order) {
       if (buffered <= maxBuffered / 2) break;
-      emit(domain);
+      emit(domain, b);
     }
   };
   const place = async (c: Pending[], fresh: boolean[]) => {
@@ -139,13 +140,12 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
         continue;
       }
       s.unique++;
-      domains.add(p.domain);
       let b = buckets.get(p.domain);
       if (!b) buckets.set(p.domain, (b = { addresses: [], utf8: [] }));
       if (p.utf8) b.utf8.push(b.addresses.length);
       b.addresses.push(p.address);
       buffered++;
-      if (b.addresses.length >= opts.batchSize) emit(p.domain);
+      if (b.addresses.length >= opts.batchSize) emit(p.domain, b);
     }
     if (buffered >= maxBuffered) relieve();
     await addJobs(false);
@@ -160,7 +160,7 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
 
   const input = await store.openRead(loc);
   const emailColumn = dialect.emailColumn;
-  for await (const rows of readCsvBatches(input, dialect)) {
+  for await (const rows of readCsvBatches(input, dialect, { onlyColumn: emailColumn })) {
     s.rows += rows.length;
     for (const row of rows) {
       const parsed = parseAddress(row.fields[emailColumn] ?? '');
@@ -174,12 +174,12 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   }
   await flushChunk();
   for await (const done of dedups.drain()) await place(done.chunk, done.fresh);
-  for (const d of [...buckets.keys()]) emit(d);
+  for (const [d, b] of buckets) emit(d, b);
   await addJobs(true);
   for await (const _ of adds.drain()) {
     // every addBulk settled, in order (a rejection is thrown here)
   }
-  s.domains = domains.size;
+  s.domains = buckets.size;
 
   await state.set({ rows: s.rows, unique: s.unique, duplicates: s.duplicates, invalid: s.invalid, domains: s.domains, status: 'probing' });
   await state.mark('splitDoneAt');

@@ -65,8 +65,8 @@ function reference(c: Case): Outcome {
   }
 }
 
-function ours(c: Case, chunkSizes: () => number): Outcome {
-  const parser = new CsvRecordParser({ delimiter: c.delimiter, recordDelimiter: c.recordDelimiter, hasHeader: c.hasHeader, relaxQuotes: c.relaxQuotes, maxRecordSize: c.maxRecordSize });
+function ours(c: Case, chunkSizes: () => number, onlyColumn?: number): Outcome {
+  const parser = new CsvRecordParser({ delimiter: c.delimiter, recordDelimiter: c.recordDelimiter, hasHeader: c.hasHeader, relaxQuotes: c.relaxQuotes, maxRecordSize: c.maxRecordSize, ...(onlyColumn !== undefined ? { onlyColumn } : {}) });
   const rows: CsvRow[] = [];
   try {
     for (let i = 0; i < c.text.length; ) {
@@ -121,6 +121,17 @@ describe('CsvRecordParser', () => {
       const label = JSON.stringify({ ...c, text: c.text.toString('utf8') });
       if ('error' in want) expect(got, label).toEqual(want);
       else expect(got, label).toEqual(want);
+    }
+  });
+
+  it('with onlyColumn, gives the same records with the other fields empty, and the same errors', () => {
+    const r = rng(7);
+    for (let k = 0; k < 10_000; k++) {
+      const c = randomCase(r);
+      const column = Math.floor(r() * 3);
+      const want = reference(c);
+      const blanked: Outcome = 'rows' in want ? { rows: want.rows.map((row) => ({ ...row, fields: row.fields.map((v, i) => (i === column ? v : '')) })) } : want;
+      expect(ours(c, () => 1 + Math.floor(r() * 9), column), JSON.stringify({ ...c, column, text: c.text.toString('utf8') })).toEqual(blanked);
     }
   });
 
