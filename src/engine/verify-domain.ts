@@ -6,6 +6,7 @@
  * every RCPT, and reports what hosts say (rate limits, blocks) back to the gate.
  */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { waitForValue, type TtlCache } from '../dns/cache.js';
 import type { MailResolver } from '../dns/resolver.js';
 import type { TargetPolicy } from '../net/targets.js';
@@ -33,7 +34,18 @@ export interface EngineSettings {
   catchAllProbe: boolean;
   /** Seconds a catch-all answer is cached. */
   cacheTtlSec: number;
+  /** See {@link SLOT_RELEASE_DELAY_MS}. Default that. */
+  slotReleaseDelayMs?: number;
 }
+
+/**
+ * A host counts a connection until it has processed our close, a moment after we closed it (it runs
+ * elsewhere: another process, another event-loop turn). A session slot of a pacing gate is given back
+ * only this long after its connection closed, so that the next session — this call's or another
+ * worker's — never overlaps the last one at the host (a strict host answers that with 421 and counts
+ * it against us). The open gate has no slots and no such wait.
+ */
+export const SLOT_RELEASE_DELAY_MS = 50;
 
 export interface EngineDeps {
   resolver: MailResolver;
@@ -187,7 +199,7 @@ export class DomainVerifier {
       }
       stats.sessions++;
       if (!opened.ok) {
-        await lease.release();
+        await this.releaseAfterClose(lease);
         const f = opened.failure;
         if (f.stage === 'tls' && tlsAllowed) {
           tlsAllowed = false; // retry the same host in plain text, as MTAs do
@@ -276,7 +288,7 @@ export class DomainVerifier {
         }
       } finally {
         await session.quit();
-        await lease.release();
+        await this.releaseAfterClose(lease);
       }
     }
     // We claimed the catch-all probe but got no definite answer (greylisted, connection lost): give
@@ -299,6 +311,11 @@ export class DomainVerifier {
       lastHost,
       catchAll,
     );
+  }
+
+  private async releaseAfterClose(lease: GateLease): Promise<void> {
+    if (lease.beforeRcpt) await sleep(this.settings.slotReleaseDelayMs ?? SLOT_RELEASE_DELAY_MS);
+    await lease.release();
   }
 
   private paced(lease: GateLease): { beforeRcpt?: () => Promise<void> } {
