@@ -65,7 +65,7 @@ async function fakeProbe(redis: Redis, queue: Queue<ProbeJobData>, resultsKey: s
     encodeVerdict(verdict(r, { mxHost: 'mx.bench.test', smtpCode: r === 'mailbox_not_found' ? 550 : r === 'greylisted' || r === 'mailbox_full' ? 452 : 250, smtpReply: r === 'mailbox_not_found' ? '550 5.1.1 User unknown' : '250 2.1.5 OK' })),
   );
   let n = 0;
-  const page = 500;
+  const page = 100;
   for (let start = 0; ; start += page) {
     const jobs = await queue.getWaiting(start, start + page - 1);
     if (jobs.length === 0) break;
@@ -98,7 +98,7 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
     const tg = Date.now();
     const facts = await writeList(input, { rows, seed });
     out(`bench:pipeline split — ${rows} rows, ${fmt(facts.bytes / MB, 1)} MB, ${facts.domains} domains (largest ${facts.topDomainRows} rows), ${facts.duplicates} duplicate rows, ${facts.invalid} invalid; generated in ${fmt((Date.now() - tg) / 1000, 1)} s`);
-    out(`  file ${input}; Redis prefix ${prefix}; batch size ${cfg.batchSize}`);
+    out(`  file ${input}; Redis prefix ${prefix}; batch size ${cfg.batchSize}; bench process peak RSS after generating ${fmt(rss.peak() / MB, 0)} MB`);
 
     const bare = await runStage({ stage: 'bare', env, listId, input, output: join(dir, 'bare.csv') });
     out(`  (a) bare csv-parse → csv-stringify: ${fmt(bare.ms / 1000, 2)} s, peak RSS ${fmt(bare.peakRss / MB, 0)} MB`);
@@ -109,7 +109,7 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
 
     const tf = Date.now();
     const filled = await fakeProbe(redis, queue, listKeys(prefix, listId).results);
-    out(`      fake probe (not timed): ${filled} verdicts written in ${fmt((Date.now() - tf) / 1000, 1)} s`);
+    out(`      fake probe (not timed): ${filled} verdicts written in ${fmt((Date.now() - tf) / 1000, 1)} s; bench process peak RSS so far ${fmt(rss.peak() / MB, 0)} MB`);
 
     const agg = await runStage({ stage: 'aggregate', env, listId, input, output: join(dir, 'out') + '/' });
     out(`  (c) aggregate: ${fmt(agg.ms / 1000, 2)} s, peak RSS ${fmt(agg.peakRss / MB, 0)} MB — rows ${agg.summary.rows}, by status ${JSON.stringify(agg.summary.byStatus)}`);
