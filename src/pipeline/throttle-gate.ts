@@ -19,10 +19,10 @@ export interface ThrottleGate extends ProbeGate {
  * Safety margin on RCPT spacing. A grant is decided in Redis, but the RCPT reaches the host a little
  * later, and that delay varies (event loop, network): two RCPTs granted exactly 1/rate apart can
  * arrive closer together and put rate+1 into one of the host's one-second windows. Spacing grants
- * 5% (at least 20 ms) wider absorbs that jitter, at a cost of 5% throughput.
+ * 5% (at least 5 ms) wider absorbs that jitter, at a cost of 5% throughput.
  */
 export const RCPT_SPACING_MARGIN = 0.05;
-const MIN_MARGIN_MS = 20;
+const MIN_MARGIN_MS = 5;
 
 /** The group as the throttle should enforce it: the configured rate with the spacing margin. */
 export function withSpacingMargin(group: ThrottleGroup): ThrottleGroup {
