@@ -109,7 +109,7 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 export async function runFarm(args: readonly string[]): Promise<boolean> {
   const hosts = argInt(args, 'hosts', 50);
   const total = argInt(args, 'addresses', 20_000);
-  const rate = argInt(args, 'rate', 5);
+  const rate = argInt(args, 'rate', 10);
   const conn = argInt(args, 'conn', 2);
   const workers = argInt(args, 'workers', 4);
   const seed = argInt(args, 'seed', 42);

@@ -3,7 +3,7 @@
  */
 import { ADDRESS_LIMITS, checkLocalPart, describeChar, findControlChar, splitAddress, type SyntaxDetail } from './syntax.js';
 import { normalizeDomain, trimAddressSpace, unwrapAddress } from './normalize.js';
-import { addressFlags } from './flags.js';
+import { isDisposableDomain, isFreeDomain, isRoleLocalPart } from './flags.js';
 import { repairDomain, suggestDomain } from './typos.js';
 import type { AddressResult, InvalidAddress } from './types.js';
 
@@ -11,6 +11,41 @@ export type { AddressFlags, AddressResult, InvalidAddress, ParsedAddress } from 
 
 /** Domain problems worth a repair attempt (`gmail,com`, `gmail .com`, `gmail`). */
 const REPAIRABLE: ReadonlySet<SyntaxDetail> = new Set<SyntaxDetail>(['bad_domain_label', 'single_label_domain']);
+
+/** Everything about an address that depends on its domain alone, worked out once per distinct domain. */
+interface DomainFacts {
+  domain: ReturnType<typeof normalizeDomain>;
+  suggested: string | null;
+  disposable: boolean;
+  free: boolean;
+}
+
+/**
+ * Per-domain memo (lists repeat domains: 1M rows typically hold ~20k): IDN conversion, typo suggestion and the
+ * disposable/free lookups are the expensive part of `parseAddress`. Two generations of at most
+ * `DOMAIN_MEMO_SIZE / 2` entries each: O(1) per call, bounded memory.
+ */
+const DOMAIN_MEMO_SIZE = 100_000;
+let memo = new Map<string, DomainFacts>();
+let memoOld = new Map<string, DomainFacts>();
+
+function domainFacts(raw: string): DomainFacts {
+  let f = memo.get(raw);
+  if (f !== undefined) return f;
+  f = memoOld.get(raw);
+  if (f === undefined) {
+    const domain = normalizeDomain(raw);
+    f = domain.ok
+      ? { domain, suggested: suggestDomain(domain.ascii), disposable: isDisposableDomain(domain.ascii), free: isFreeDomain(domain.ascii) }
+      : { domain, suggested: null, disposable: false, free: false };
+  }
+  if (memo.size >= DOMAIN_MEMO_SIZE / 2) {
+    memoOld = memo;
+    memo = new Map();
+  }
+  memo.set(raw, f);
+  return f;
+}
 
 function invalid(input: string, detail: SyntaxDetail, message: string, suggestion: string | null = null): InvalidAddress {
   return { ok: false, input, reason: 'invalid_syntax', detail, message, suggestion };
@@ -48,7 +83,8 @@ export function parseAddress(input: string): AddressResult {
   const local = checkLocalPart(parts.local, parts.quoted);
   if (!local.ok) return invalid(given, local.detail, local.message);
 
-  const domain = normalizeDomain(parts.domain);
+  const facts = domainFacts(parts.domain);
+  const domain = facts.domain;
   if (!domain.ok) {
     const fixed = REPAIRABLE.has(domain.detail) ? repairDomain(parts.domain) : null;
     const fits = fixed !== null && local.octets + 1 + fixed.length <= ADDRESS_LIMITS.addressOctets;
@@ -59,7 +95,7 @@ export function parseAddress(input: string): AddressResult {
     return invalid(given, 'address_too_long', `the address is ${octets} octets (limit ${ADDRESS_LIMITS.addressOctets})`);
   }
 
-  const suggested = suggestDomain(domain.ascii);
+  const suggested = facts.suggested;
   return {
     ok: true,
     input: given,
@@ -67,7 +103,7 @@ export function parseAddress(input: string): AddressResult {
     domain: domain.ascii,
     domainUnicode: domain.unicode,
     normalized: `${parts.local}@${domain.ascii}`,
-    flags: addressFlags(parts.local, domain.ascii, local.smtputf8),
+    flags: { role: isRoleLocalPart(parts.local), disposable: facts.disposable, free: facts.free, smtputf8: local.smtputf8 },
     suggestion: suggested === null ? null : `${parts.local}@${suggested}`,
   };
 }
