@@ -31,9 +31,14 @@ export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: bo
     await svc.startWorkers({ split: true, probe: true, aggregate: true });
     const { listId, created } = await svc.submit(opts);
     if (!created) process.stderr.write(`list ${listId} exists already; waiting for it instead of processing it again\n`);
+    let lastStatus = '';
     const meta = await svc.waitUntilDone(listId, {
       onProgress: (m) => {
-        if (!ui.quiet && process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
+        if (ui.quiet) return;
+        // A terminal gets a live line; a log gets one line per status change.
+        if (process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
+        else if (m.status !== lastStatus) process.stderr.write(`${progressLine(m).trimEnd()}\n`);
+        lastStatus = m.status;
       },
     });
     if (!ui.quiet) {

@@ -336,6 +336,7 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
     invalid: Number(m.invalid ?? 0),
     domains: Number(m.domains ?? 0),
     batches: Number(m.batches ?? 0),
+    batchesFailed: Number(m.batchesFailed ?? 0),
     byStatus: counts.byStatus,
     byReason: counts.byReason,
     byBounceRisk: counts.byBounceRisk,

@@ -69,6 +69,11 @@ export class ListState {
     return (await this.redis.exists(this.keys.meta)) === 1;
   }
 
+  /** Batches finished so far. */
+  async doneCount(): Promise<number> {
+    return this.redis.scard(this.keys.done);
+  }
+
   async meta(): Promise<ListMeta | null> {
     const m = await this.redis.hgetall(this.keys.meta);
     return Object.keys(m).length === 0 ? null : (m as ListMeta);

@@ -106,8 +106,11 @@ export class ListwashService {
     return { listId, created: true };
   }
 
+  /** The list's metadata, with `batchesDone` (how many batches have finished) for progress displays. */
   async status(listId: string): Promise<ListMeta | null> {
-    return this.state(listId).meta();
+    const state = this.state(listId);
+    const m = await state.meta();
+    return m ? { ...m, batchesDone: String(await state.doneCount()) } : null;
   }
 
   /**
