@@ -184,6 +184,18 @@ export interface LocalPartInfo {
 }
 
 /**
+ * A non-ASCII character of a local part at `i` (first UTF-16 unit `c`): its UTF-8 octets and UTF-16 units,
+ * or why it is not allowed (control characters; anything but letters, marks and digits).
+ */
+function nonAsciiChar(local: string, i: number, c: number): SyntaxFailure | { octets: number; units: number } {
+  const cp = local.codePointAt(i) ?? c;
+  if (isControl(c)) return syntaxFailure('control_char', `control character ${describeChar(c)} in the local part`);
+  if (!isAllowedNonAscii(cp)) return syntaxFailure('bad_char', `${describeChar(cp)} is not allowed in the local part`);
+  if (cp > 0xffff) return { octets: 4, units: 2 };
+  return { octets: cp < 0x800 ? 2 : 3, units: 1 };
+}
+
+/**
  * Check a local part as it will appear in `RCPT TO`: a dot-string of atext (plus non-ASCII letters) with no
  * leading, trailing or doubled dot, or a quoted string of printable ASCII / non-ASCII letters with `\"` and `\\`
  * style escapes. At most 64 octets. The caller has already rejected control characters ({@link findControlChar}),
@@ -214,16 +226,11 @@ export function checkLocalPart(local: string, quoted: boolean): LocalPartInfo | 
         octets++;
         continue;
       }
-      const cp = local.codePointAt(i) ?? c;
-      if (isControl(c)) return syntaxFailure('control_char', `control character ${describeChar(c)} in the local part`);
-      if (!isAllowedNonAscii(cp)) return syntaxFailure('bad_char', `${describeChar(cp)} is not allowed in the local part`);
+      const ch = nonAsciiChar(local, i, c);
+      if ('ok' in ch) return ch;
       nonAscii = true;
-      if (cp > 0xffff) {
-        octets += 4;
-        i++;
-      } else {
-        octets += cp < 0x800 ? 2 : 3;
-      }
+      octets += ch.octets;
+      i += ch.units - 1;
     }
   } else {
     if (local.length === 0) return syntaxFailure('empty_local', 'nothing before the @');
@@ -247,16 +254,11 @@ export function checkLocalPart(local: string, quoted: boolean): LocalPartInfo | 
         if (isControl(c)) return syntaxFailure('control_char', `control character ${describeChar(c)} in the local part`);
         return syntaxFailure('bad_char', `${describeChar(c)} is not allowed in an unquoted local part`);
       }
-      const cp = local.codePointAt(i) ?? c;
-      if (isControl(c)) return syntaxFailure('control_char', `control character ${describeChar(c)} in the local part`);
-      if (!isAllowedNonAscii(cp)) return syntaxFailure('bad_char', `${describeChar(cp)} is not allowed in the local part`);
+      const ch = nonAsciiChar(local, i, c);
+      if ('ok' in ch) return ch;
       nonAscii = true;
-      if (cp > 0xffff) {
-        octets += 4;
-        i++;
-      } else {
-        octets += cp < 0x800 ? 2 : 3;
-      }
+      octets += ch.octets;
+      i += ch.units - 1;
     }
     if (prevDot) return syntaxFailure('dot_rule', 'the local part ends with a dot');
   }
