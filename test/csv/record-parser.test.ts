@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvRecordParser, type CsvRow } from '../../src/csv/record-parser.js';
 import { readCsvBatches, readCsvRows } from '../../src/csv/reader.js';
 import { ListwashError } from '../../src/errors.js';
+import { seededRandom } from '../../scripts/bench/common.js';
 
 interface Case {
   text: Buffer;
@@ -82,16 +83,7 @@ function ours(c: Case, chunkSizes: () => number, onlyColumn?: number): Outcome {
   }
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const TOKENS = ['a', 'b', 'xyz', 'é', '€', '😀', ',', ';', '"', '""', '"', '\n', '\r\n', '\r', ' ', '\0', '\t'];
 

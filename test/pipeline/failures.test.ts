@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { ErrorCodes, ListwashError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import type { ProbeJobData } from '../../src/pipeline/jobs.js';
 import { batchJobId } from '../../src/pipeline/names.js';
 import { ListwashService } from '../../src/pipeline/service.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { dropKeys, pipelineConfig, reportRows, testPrefix, useS3rverCredentials, waitFor } from './helpers.js';
+import { rejection } from '../helpers/rejection.js';
 
 const spec: SimWorldSpec = {
   domains: {
@@ -59,15 +60,6 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function rejection(p: Promise<unknown>): Promise<ListwashError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ListwashError) return err;
-    throw err;
-  }
-  throw new Error('did not reject');
-}
 
 describe('failures end the list', () => {
   it('unreachable storage: the split is retried, then the list fails (not `splitting` forever)', async () => {

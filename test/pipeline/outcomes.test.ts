@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
-import { ErrorCodes, ListwashError } from '../../src/errors.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { ListwashService } from '../../src/pipeline/service.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { dropKeys, pipelineConfig, reportRows, testPrefix } from './helpers.js';
+import { rejection } from '../helpers/rejection.js';
 
 const BAN_BANNER = '554 5.7.1 Service unavailable; client host [127.0.0.1] blocked using zen.spamhaus.org';
 const GREYLIST_DELAYS = [1, 1];
@@ -77,15 +78,6 @@ async function cleanLocal(name: string, body: string, timeoutMs = 30_000) {
   return { listId, input, output, rows };
 }
 
-async function rejection(p: Promise<unknown>): Promise<ListwashError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ListwashError) return err;
-    throw err;
-  }
-  throw new Error('did not reject');
-}
 
 describe('greylisting that never clears', () => {
   it('ends unknown/greylisted after exactly the configured retries', async () => {

@@ -6,23 +6,14 @@ import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { ListwashError } from '../../src/errors.js';
 import { LocalStore, S3Store, parseLocation, storeFor, type Location } from '../../src/storage/index.js';
 import { generateCsv, sha256Of } from './big-csv.js';
+import { rejection } from '../helpers/rejection.js';
 
 let dir: string;
 const store = new LocalStore();
 const loc = (name: string): Location => parseLocation(join(dir, name));
 
-async function rejection(p: Promise<unknown>): Promise<ListwashError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ListwashError) return err;
-    throw err;
-  }
-  throw new Error('did not reject');
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lw-local-store-'));

@@ -7,6 +7,7 @@ import { ListwashError } from '../../src/errors.js';
 import { S3Store, createS3Client, parseLocation, storeFor, type Location } from '../../src/storage/index.js';
 import { generateCsv, sha256Of } from './big-csv.js';
 import { S3RVER_CREDENTIALS, TEST_BUCKET, startS3rver, type RunningS3rver } from './s3rver-helper.js';
+import { rejection } from '../helpers/rejection.js';
 
 let s3: RunningS3rver;
 let store: S3Store;
@@ -15,15 +16,6 @@ const sent: string[] = [];
 const prefix = `t-${process.pid}-${Date.now()}`;
 const loc = (key: string): Location => parseLocation(`s3://${TEST_BUCKET}/${prefix}/${key}`);
 
-async function rejection(p: Promise<unknown>): Promise<ListwashError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ListwashError) return err;
-    throw err;
-  }
-  throw new Error('did not reject');
-}
 
 async function put(key: string, body: string | Buffer): Promise<void> {
   await s3.client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `${prefix}/${key}`, Body: body }));
