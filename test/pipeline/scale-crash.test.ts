@@ -35,6 +35,15 @@ const spec: SimWorldSpec = {
   },
 };
 
+/**
+ * The hosts time RCPTs on arrival. With three processes (two workers and this one, with the world) on two
+ * cores, a worker's event loop can be held up for tens of milliseconds between its throttle grant and its
+ * write, so two RCPTs granted 131 ms apart (8/s with the 5% spacing margin) can arrive closer. This test is
+ * about crashes, not pacing precision (test/throttle measures that in Redis time): it checks the rate over
+ * 950 ms windows, i.e. tolerates 50 ms of delivery jitter.
+ */
+const JITTER_WINDOW_MS = 950;
+
 const EXTRA_ENV = {
   LISTWASH_BATCH_SIZE: '10',
   LISTWASH_MX_RCPT_PER_SECOND: '8',
@@ -190,7 +199,7 @@ describe('two worker processes, one SIGKILLed mid-run', () => {
     expect(summary.byStatus).toEqual({ deliverable: addresses.length / 2, undeliverable: addresses.length / 2 });
 
     // The crash did not make the fleet impolite (the dead worker's sockets closed with it).
-    expect(world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond })).toEqual([]);
+    expect(world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond, windowMs: JITTER_WINDOW_MS })).toEqual([]);
   });
 });
 
@@ -229,6 +238,6 @@ describe('graceful SIGTERM', () => {
     const { rows } = reportRows(await readFile(join(output, 'report.csv'), 'utf8'));
     expect(rows.map((r) => [r.email, r.reason])).toEqual(addresses.map((a) => [a, expectedReason(a)]));
     expect(stalled.filter((id) => inHand.includes(id))).toEqual([]);
-    expect(world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond })).toEqual([]);
+    expect(world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond, windowMs: JITTER_WINDOW_MS })).toEqual([]);
   });
 });
