@@ -17,6 +17,8 @@ export interface DemoOptions {
   /** Output directory. Default `./listwash-demo`. */
   out?: string;
   quiet?: boolean;
+  /** Window of the RCPT-rate politeness check, ms. Default 1000 (tests on a loaded machine allow for delivery jitter). */
+  politenessWindowMs?: number;
 }
 
 export interface DemoResult {
@@ -122,7 +124,7 @@ export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
       if (want && !ok) mismatches.push({ address, expected: `${want.status}/${want.reason}`, got });
       say(`${(row.Email ?? '').replace(/\r?\n/g, '⏎').slice(0, 33).padEnd(34)}${(row.status ?? '').padEnd(15)}${(row.reason ?? '').padEnd(20)}${(row.bounce_risk ?? '').padEnd(9)}${want ? (ok ? 'ok' : `expected ${want.reason}`) : '-'}${row.suggestion ? `  (did you mean ${row.suggestion}?)` : ''}`);
     }
-    const violations = world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond });
+    const violations = world.politenessReport({ maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond, windowMs: opts.politenessWindowMs ?? 1000 });
     const dataCommands = world.hostNames.reduce((n, h) => n + world.host(h).stats.dataCommands, 0);
     say('');
     for (const v of violations) say(`violation: ${v.host} ${v.kind} observed ${v.observed} > limit ${v.limit}`);
