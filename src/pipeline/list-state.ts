@@ -134,10 +134,13 @@ export class ListState {
     return this.redis.hmget(this.keys.results, ...keys);
   }
 
-  async addMxStats(host: string, counters: Record<string, number>): Promise<void> {
+  /** Add to per-MX counters: host → counter → increment, in one round trip. */
+  async addMxStats(byHost: Record<string, Record<string, number>>): Promise<void> {
     const p = this.redis.pipeline();
-    for (const [k, v] of Object.entries(counters)) if (v) p.hincrby(this.keys.mx, `${host}|${k}`, v);
-    await p.exec();
+    for (const [host, counters] of Object.entries(byHost)) {
+      for (const [k, v] of Object.entries(counters)) if (v) p.hincrby(this.keys.mx, `${host}|${k}`, v);
+    }
+    if (p.length > 0) await p.exec();
   }
 
   async mxStats(): Promise<Record<string, Record<string, number>>> {

@@ -92,10 +92,15 @@ export function planNextRun(
   return { finalize, pending, delayMs, attempt: nextAttempt, heldSince, why };
 }
 
-function mxCounters(r: DomainResult, state: ListState): Promise<void>[] {
-  return Object.entries(r.hosts).map(([host, h]) =>
-    state.addMxStats(host, { sessions: h.sessions, rcpts: h.rcpts, replies4xx: h.replies4xx, replies5xx: h.replies5xx, connectFailures: h.connectFailures, tlsSessions: h.tls }),
-  );
+/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
+function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [host, h] of Object.entries(r.hosts)) {
+    out[host] = { sessions: h.sessions, rcpts: h.rcpts, replies4xx: h.replies4xx, replies5xx: h.replies5xx, connectFailures: h.connectFailures, tlsSessions: h.tls };
+  }
+  const throttled = r.outcomes.find((o) => o.kind === 'deferred');
+  if (throttled?.kind === 'deferred') (out[throttled.group] ??= {}).throttleWaits = 1;
+  return out;
 }
 
 /**
@@ -138,9 +143,7 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
   }
   for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
-  await Promise.all([state.saveResults(entries), ...mxCounters(result, state)]);
-  const throttled = result.outcomes.find((o) => o.kind === 'deferred');
-  if (throttled && throttled.kind === 'deferred') await state.addMxStats(throttled.group, { throttleWaits: 1 });
+  await Promise.all([state.saveResults(entries), state.addMxStats(mxCounters(result))]);
 
   if (plan.pending.length === 0) {
     if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);

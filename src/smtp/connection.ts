@@ -72,8 +72,6 @@ export class SmtpConnection {
   private readonly opts: Required<Omit<ConnectionOptions, 'signal'>>;
   private readonly onAbort = () => this.destroy(new SmtpConnectionError('closed', 'aborted'));
   private readonly signal: AbortSignal | undefined;
-  /** Bytes written / commands sent, for stats and tests. */
-  commandsSent = 0;
   tls = false;
 
   private constructor(socket: Socket, opts: ConnectionOptions) {
@@ -197,7 +195,6 @@ export class SmtpConnection {
     const promises = lines.map((l) => this.expect(this.opts.commandTimeoutMs, l.split(' ', 1)[0] ?? l));
     if (!this.failure) {
       this.socket.write(lines.map((l) => `${l}\r\n`).join(''));
-      this.commandsSent += lines.length;
     }
     // Attach a no-op rejection handler so a failure before the caller awaits is not "unhandled";
     // the caller still sees the rejection through the returned promise.

@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { FileLocation, Location } from './location.js';
-import { abortedError, assertObjectLocation, checkMaxBytes, reportedThroughDone } from './store-common.js';
+import { abortedError, assertObjectLocation, checkMaxBytes, reportedThroughDone, settleAborted } from './store-common.js';
 import type { ReadOptions, Store, WriteHandle, WriteOptions } from './store.js';
 
 function errnoCode(err: unknown): string | undefined {
@@ -99,11 +99,7 @@ export class LocalStore implements Store {
       abort: async () => {
         aborted = true;
         stream.destroy();
-        try {
-          await done;
-        } catch (err) {
-          if (!(err instanceof ListwashError && err.details.aborted === true)) throw err;
-        }
+        await settleAborted(done);
       },
     };
   }

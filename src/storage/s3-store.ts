@@ -7,7 +7,7 @@ import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/cli
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Location, S3Location } from './location.js';
-import { abortedError, assertObjectLocation, checkMaxBytes, reportedThroughDone } from './store-common.js';
+import { abortedError, assertObjectLocation, checkMaxBytes, reportedThroughDone, settleAborted } from './store-common.js';
 import type { ReadOptions, Store, WriteHandle, WriteOptions } from './store.js';
 
 const MiB = 1024 * 1024;
@@ -129,11 +129,7 @@ export class S3Store implements Store {
       abort: async () => {
         aborted = true;
         await upload.abort();
-        try {
-          await done;
-        } catch (err) {
-          if (!(err instanceof ListwashError && err.details.aborted === true)) throw err;
-        }
+        await settleAborted(done);
       },
     };
   }

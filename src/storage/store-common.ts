@@ -16,6 +16,15 @@ export function abortedError(loc: Location): ListwashError {
   return new ListwashError(ErrorCodes.STORAGE_IO, `write to ${loc.url} aborted`, { url: loc.url, aborted: true });
 }
 
+/** After `abort()`: wait for `done` to settle; its own "aborted" rejection is expected, anything else is thrown. */
+export async function settleAborted(done: Promise<void>): Promise<void> {
+  try {
+    await done;
+  } catch (err) {
+    if (!(err instanceof ListwashError && err.details.aborted === true)) throw err;
+  }
+}
+
 /** Validate `ReadOptions.maxBytes`. */
 export function checkMaxBytes(maxBytes: number | undefined): void {
   if (maxBytes !== undefined && (!Number.isSafeInteger(maxBytes) || maxBytes < 1)) {
