@@ -6,4 +6,3 @@ export { decodeSample, checkUtf8, type DecodedSample } from './text.js';
 export { detectRecordDelimiter, splitRecords, type RecordDelimiter, type SplitResult } from './split.js';
 export { looksLikeEmail, normalizeHeader, matchEmailHeader, findHeader, EMAIL_HEADER_NAMES } from './email-column.js';
 export { readCsvRows, readSample, MAX_RECORD_SIZE, type CsvRow, type ReadCsvOptions } from './reader.js';
-export { createCsvWriter, type CsvWriterOptions } from './writer.js';
