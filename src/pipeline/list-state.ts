@@ -2,26 +2,14 @@
  * A list's shared state in Redis: metadata, the dedup set of the split run, the results hash, the set
  * of finished batches and per-MX counters. All keys carry the list's hash tag and expire `ttlSec`
  * after the list's last activity. The completion check (all batches done → enqueue aggregate once)
- * is one Lua script, so it is exact however many workers finish batches at once.
+ * is one Lua command (`commands/complete-2.lua`), exact however many workers finish batches at once.
  */
 import type { Redis } from 'ioredis';
+import { defineCommands, loadCommands } from '../redis/commands.js';
 import { listKeys, type ListKeys } from './names.js';
 
-const DEDUP_LUA = `
-local out = {}
-for i, k in ipairs(ARGV) do out[i] = redis.call('SADD', KEYS[1], k) end
-return out`;
-
-// KEYS: meta, done. ARGV: batchId ('' for none), total batches ('' when unknown here).
-// Returns 1 exactly once per list: when the split has finished and every batch is done.
-const COMPLETE_LUA = `
-if ARGV[1] ~= '' then redis.call('SADD', KEYS[2], ARGV[1]) end
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'batches', ARGV[2]) end
-local total = redis.call('HGET', KEYS[1], 'batches')
-if not total then return 0 end
-if redis.call('SCARD', KEYS[2]) < tonumber(total) then return 0 end
-if redis.call('HSETNX', KEYS[1], 'aggregateQueuedAt', ARGV[3]) == 1 then return 1 end
-return 0`;
+/** The list's Lua commands (`src/pipeline/commands/*.lua`). */
+const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
 
 export type ListStatus = 'queued' | 'splitting' | 'probing' | 'aggregating' | 'done' | 'failed';
 
@@ -49,10 +37,7 @@ export class ListState {
     private readonly ttlSec: number,
   ) {
     this.keys = listKeys(keyPrefix, listId);
-    if (!('lwDedup' in redis)) {
-      redis.defineCommand('lwDedup', { numberOfKeys: 1, lua: DEDUP_LUA });
-      redis.defineCommand('lwComplete', { numberOfKeys: 2, lua: COMPLETE_LUA });
-    }
+    defineCommands(redis, 'lw', COMMANDS);
     this.redis = redis as ScriptRedis;
   }
 

@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
-import { SCRIPTS, type ScriptName } from './lua.js';
+import { defineCommands, loadCommands } from '../redis/commands.js';
 import { BUILTIN_PROVIDERS, resolveThrottleGroup, type ProviderRule, type ThrottleGroup, type ThrottleLimits } from './providers.js';
 
 export interface MxThrottleOptions {
@@ -136,6 +136,10 @@ export type ThrottleCounters = Record<(typeof COUNTER_NAMES)[number], number>;
 
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
+/** The throttle's Lua commands (`src/throttle/commands/*-3.lua`: every one takes the three keys of one group). */
+const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
+type ScriptName = 'acquire' | 'renew' | 'release' | 'takeRcpt' | 'rateLimited' | 'success' | 'blocked' | 'circuit' | 'state';
+
 /** Emission interval in µs for a rate: strictly more than 1e6/rate, so even a CLOSED one-second window holds at most `rate` grants. */
 export function emissionIntervalUs(rcptPerSecond: number): number {
   return Math.floor(1_000_000 / rcptPerSecond) + 1;
@@ -178,6 +182,7 @@ export class MxThrottle {
   readonly options: Readonly<ResolvedOptions>;
   private readonly ttlMs: number;
   private readonly maxIntervalUs: number;
+  private readonly commands: Record<string, string>;
 
   constructor(
     private readonly redis: Redis | Cluster,
@@ -208,7 +213,7 @@ export class MxThrottle {
     this.options = Object.freeze(o);
     this.ttlMs = Math.max(o.idleTtlMs, o.leaseMs, o.cooldownMs, o.openMs, o.recoveryStepMs) + 1_000;
     this.maxIntervalUs = emissionIntervalUs(o.minRcptPerSecond);
-    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 3, lua });
+    this.commands = defineCommands(redis, 'lwThr', COMMANDS);
   }
 
   /** The group (key + limits) of an MX host under this instance's provider rules and defaults. */
@@ -229,7 +234,7 @@ export class MxThrottle {
   async acquire(group: ThrottleGroup, holderId: string = this.options.holderId, leaseMs: number = this.options.leaseMs): Promise<AcquireResult> {
     positive('leaseMs', leaseMs, true);
     const leaseId = `${holderId}:${randomUUID()}`;
-    const r = arr('acquire', await this.run('lwThrAcquire', group, leaseId, leaseMs, this.conn(group), this.options.busyRetryMs, this.ttlMs));
+    const r = arr('acquire', await this.run('acquire', group, leaseId, leaseMs, this.conn(group), this.options.busyRetryMs, this.ttlMs));
     if (r[0] === 1) return { granted: true, leaseId: typeof r[1] === 'string' ? r[1] : unexpected('acquire', r) };
     const why = r[1];
     if (why !== 'busy' && why !== 'cooldown' && why !== 'open') return unexpected('acquire', r);
@@ -239,12 +244,12 @@ export class MxThrottle {
   /** Extend a lease to `leaseMs` from now. False when it had expired (and was reclaimed) or was released. */
   async renew(group: ThrottleGroup, leaseId: string, leaseMs: number = this.options.leaseMs): Promise<boolean> {
     positive('leaseMs', leaseMs, true);
-    return num('renew', await this.run('lwThrRenew', group, leaseId, leaseMs, this.ttlMs)) === 1;
+    return num('renew', await this.run('renew', group, leaseId, leaseMs, this.ttlMs)) === 1;
   }
 
   /** Give a slot back. False when it was not held any more (expired and reclaimed). */
   async release(group: ThrottleGroup, leaseId: string): Promise<boolean> {
-    return num('release', await this.run('lwThrRelease', group, leaseId, this.ttlMs)) === 1;
+    return num('release', await this.run('release', group, leaseId, this.ttlMs)) === 1;
   }
 
   /**
@@ -279,27 +284,27 @@ export class MxThrottle {
    */
   async reportRateLimited(group: ThrottleGroup): Promise<RateLimitOutcome> {
     const op = 'reportRateLimited';
-    const r = arr(op, await this.run('lwThrRateLimited', group, this.conn(group), this.intervalUs(group), this.maxIntervalUs, this.options.cooldownMs, this.ttlMs));
+    const r = arr(op, await this.run('rateLimited', group, this.conn(group), this.intervalUs(group), this.maxIntervalUs, this.options.cooldownMs, this.ttlMs));
     return { halved: num(op, r[0]) === 1, maxConnections: num(op, r[1]), rcptPerSecond: 1e6 / num(op, r[2]), cooldownUntil: num(op, r[3]) / 1000 };
   }
 
   /** A session went fine: recover one step per full `recoveryStepMs` since the last signal or step; ends a closed "blocked" episode. */
   async reportSuccess(group: ThrottleGroup): Promise<RecoveryOutcome> {
     const op = 'reportSuccess';
-    const r = arr(op, await this.run('lwThrSuccess', group, this.conn(group), this.intervalUs(group), this.options.recoveryStepMs, this.ttlMs));
+    const r = arr(op, await this.run('success', group, this.conn(group), this.intervalUs(group), this.options.recoveryStepMs, this.ttlMs));
     return { steps: num(op, r[0]), maxConnections: num(op, r[1]), rcptPerSecond: 1e6 / num(op, r[2]) };
   }
 
   /** Ban signs: open the circuit for `openMs` fleet-wide (extends an open one; keeps the first opening time). */
   async reportBlocked(group: ThrottleGroup): Promise<CircuitState> {
     const op = 'reportBlocked';
-    const r = arr(op, await this.run('lwThrBlocked', group, this.options.openMs, this.ttlMs));
+    const r = arr(op, await this.run('blocked', group, this.options.openMs, this.ttlMs));
     return { open: true, openedAt: num(op, r[1]) / 1000, until: num(op, r[2]) / 1000, now: num(op, r[3]) / 1000 };
   }
 
   async circuitState(group: ThrottleGroup): Promise<CircuitState> {
     const op = 'circuitState';
-    const r = arr(op, await this.run('lwThrCircuit', group));
+    const r = arr(op, await this.run('circuit', group));
     const open = num(op, r[0]) === 1;
     return { open, openedAt: msOrNull(op, r[1]), until: open ? msOrNull(op, r[2]) : null, now: num(op, r[3]) / 1000 };
   }
@@ -307,7 +312,7 @@ export class MxThrottle {
   /** Effective limits, live leases, cooldown and circuit of a group (for reports and tests). */
   async state(group: ThrottleGroup): Promise<ThrottleState> {
     const op = 'state';
-    const r = arr(op, await this.run('lwThrState', group, this.conn(group), this.intervalUs(group)));
+    const r = arr(op, await this.run('state', group, this.conn(group), this.intervalUs(group)));
     const ivUs = num(op, r[1]);
     const now = num(op, r[6]) / 1000;
     const openUntil = msOrNull(op, r[3]);
@@ -393,7 +398,7 @@ export class MxThrottle {
   }
 
   private async takeRcptAt(group: ThrottleGroup, leaseId?: string): Promise<{ waitMs: number; nowMs: number }> {
-    const r = arr('takeRcpt', await this.run('lwThrTakeRcpt', group, this.intervalUs(group), this.ttlMs, leaseId ?? ''));
+    const r = arr('takeRcpt', await this.run('takeRcpt', group, this.intervalUs(group), this.ttlMs, leaseId ?? ''));
     return { waitMs: num('takeRcpt', r[0]), nowMs: num('takeRcpt', r[1]) / 1000 };
   }
 
@@ -407,7 +412,7 @@ export class MxThrottle {
 
   private run(name: ScriptName, group: ThrottleGroup, ...args: (string | number)[]): Promise<unknown> {
     const k = this.keys(group);
-    const fn = (this.redis as unknown as Record<ScriptName, ScriptFn>)[name];
+    const fn = (this.redis as unknown as Record<string, ScriptFn>)[this.commands[name]!]!;
     return fn.call(this.redis, k.leases, k.state, k.stats, ...args);
   }
 }

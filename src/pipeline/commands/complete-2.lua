@@ -1,0 +1,20 @@
+--[[
+  Completion check of a list: exact however many workers finish batches at once.
+
+  Input:
+    KEYS[1] the list's `meta` hash
+    KEYS[2] the list's `done` set (finished batch ids)
+    ARGV[1] batch id that just finished, or '' for none
+    ARGV[2] total number of batches (the split just finished), or '' when not known here
+    ARGV[3] now (ms), recorded as `aggregateQueuedAt`
+  Output:
+    1 exactly once per list: when the split has finished and every batch is done (aggregate it)
+    0 otherwise
+]]
+if ARGV[1] ~= '' then redis.call('SADD', KEYS[2], ARGV[1]) end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'batches', ARGV[2]) end
+local total = redis.call('HGET', KEYS[1], 'batches')
+if not total then return 0 end
+if redis.call('SCARD', KEYS[2]) < tonumber(total) then return 0 end
+if redis.call('HSETNX', KEYS[1], 'aggregateQueuedAt', ARGV[3]) == 1 then return 1 end
+return 0
