@@ -1,0 +1,48 @@
+/** The doctor's report as text lines (one per check) and as JSON. Pure. */
+import { CHECK_LABELS, type CheckLevel, type CheckResult, type DoctorReport } from './types.js';
+
+/** How a level is printed: FAIL shouts. */
+export const LEVEL_TEXT: Record<CheckLevel, string> = { ok: 'ok', warn: 'warn', fail: 'FAIL', skip: 'skip' };
+
+const LABEL_WIDTH = Math.max(...Object.values(CHECK_LABELS).map((l) => l.length));
+
+/** `  FAIL  reverse DNS  <message>`. */
+export function checkLine(c: CheckResult): string {
+  return `  ${LEVEL_TEXT[c.level].padEnd(4)}  ${CHECK_LABELS[c.check].padEnd(LABEL_WIDTH)}  ${c.message}`;
+}
+
+/** The closing line: what the results mean for probing. */
+export function summaryLine(report: DoctorReport): string {
+  const { fails, warnings } = report;
+  if (fails > 0) return `${fails} FAIL, ${warnings} warn: results will be unreliable until every FAIL is fixed`;
+  if (warnings > 0) return `no FAIL, ${warnings} warn: probing works; fix the warnings for better results with strict receivers`;
+  return 'all checks passed';
+}
+
+/** The whole report for a terminal: a header per identity, one line per check, the summary. */
+export function reportLines(report: DoctorReport): string[] {
+  const out: string[] = [];
+  for (const r of report.identities) {
+    const { name, bind, helo, mailFrom } = r.identity;
+    out.push(`identity ${name}: HELO ${helo}, MAIL FROM ${mailFrom || '<>'}${bind ? `, bind ${bind}` : ''}`);
+    for (const c of r.checks) out.push(checkLine(c));
+  }
+  out.push(summaryLine(report));
+  return out;
+}
+
+/** One self-contained log line per check (for `listwash worker`'s start log). */
+export function logLines(report: DoctorReport): string[] {
+  const lines = report.identities.flatMap((r) => r.checks.map((c) => `${LEVEL_TEXT[c.level]} ${CHECK_LABELS[c.check]} [${r.identity.name}]: ${c.message}`));
+  return [...lines, summaryLine(report)];
+}
+
+/** The report for machines (`--json`). */
+export function reportJson(report: DoctorReport): unknown {
+  return {
+    ok: report.fails === 0,
+    fails: report.fails,
+    warnings: report.warnings,
+    identities: report.identities.map((r) => ({ ...r.identity, egressIp: r.egressIp, checks: r.checks })),
+  };
+}
