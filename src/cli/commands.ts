@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
+import { doctor, logStartupChecks, reportJson, reportLines, type DoctorOptions } from '../doctor/index.js';
 import { progressLine } from './progress.js';
 
 /** Fail fast with a clear message when Redis is not there (the service itself would retry forever). */
@@ -86,6 +87,8 @@ export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<numb
   const svc = new ListwashService(cfg);
   await svc.startWorkers(sel);
   process.stderr.write(`listwash worker ${process.pid} running (${Object.entries(sel).filter(([, v]) => v === true).map(([k]) => k).join(', ')})\n`);
+  // A prober runs the doctor's checks beside the work (they never hold it up) and logs one line each.
+  const checks = cfg.doctorAtStart && sel.probe ? logStartupChecks(cfg, (line) => process.stderr.write(`listwash worker ${process.pid} doctor: ${line}\n`)) : null;
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       process.stderr.write(`listwash worker ${process.pid}: ${sig}, finishing current jobs\n`);
@@ -95,7 +98,15 @@ export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<numb
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await svc.close();
+  await checks;
   return 0;
+}
+
+/** `listwash doctor`: the checks, one line each (or JSON); exit code 1 when a check FAILs. */
+export async function runDoctor(cfg: Config, opts: DoctorOptions & { json?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const report = await doctor(cfg, opts);
+  out.write(opts.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : `${reportLines(report).join('\n')}\n`);
+  return report.fails > 0 ? 1 : 0;
 }
 
 export async function runVerify(cfg: Config, addresses: string[]): Promise<number> {
