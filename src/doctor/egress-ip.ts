@@ -44,7 +44,7 @@ export function decideEgressIp(input: EgressInput): EgressDecision {
   if (socketLocal && isPublicIp(socketLocal)) return found(socketLocal, "the source address of the port-25 check's connection", 'connection');
   const local = socketLocal ?? bind;
   if (local) {
-    return unknown(`connections leave from ${local}, a private address (NAT): the public IP could not be determined; ${HOW}`, { localAddress: local });
+    return unknown(`connections leave from ${local}, which is not a public address (NAT or a private network): the public IP could not be determined; ${HOW}`, { localAddress: local });
   }
   const why = input.offline ? 'no connection was made (--offline)' : 'the port-25 check made no connection';
   return unknown(`the public IP could not be determined: ${why}; ${HOW}`, {});

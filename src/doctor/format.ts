@@ -13,9 +13,10 @@ export function checkLine(c: CheckResult): string {
 
 /** The closing line: what the results mean for probing. */
 export function summaryLine(report: DoctorReport): string {
-  const { fails, warnings } = report;
-  if (fails > 0) return `${fails} FAIL, ${warnings} warn: results will be unreliable until every FAIL is fixed`;
-  if (warnings > 0) return `no FAIL, ${warnings} warn: probing works; fix the warnings for better results with strict receivers`;
+  const { fails, warnings, skipped } = report;
+  const counts = `${fails > 0 ? `${fails} FAIL` : 'no FAIL'}, ${warnings} warn${skipped > 0 ? `, ${skipped} not checked` : ''}`;
+  if (fails > 0) return `${counts}: results will be unreliable until every FAIL is fixed`;
+  if (warnings > 0 || skipped > 0) return `${counts}: nothing found that makes results unreliable, but read the warnings`;
   return 'all checks passed';
 }
 
@@ -43,6 +44,7 @@ export function reportJson(report: DoctorReport): unknown {
     ok: report.fails === 0,
     fails: report.fails,
     warnings: report.warnings,
+    skipped: report.skipped,
     identities: report.identities.map((r) => ({ ...r.identity, egressIp: r.egressIp, checks: r.checks })),
   };
 }

@@ -13,7 +13,7 @@ import { checkHelo } from './helo.js';
 import { checkPort25, parsePort25Host, type Port25Check, type Port25Settings } from './port25.js';
 import { checkReverseDns } from './reverse-dns.js';
 import { checkSpfOf } from './spf-check.js';
-import { needsEgressIp, result, type DoctorIdentity, type DoctorReport, type IdentityReport } from './types.js';
+import { needsEgressIp, result, type CheckLevel, type DoctorIdentity, type DoctorReport, type IdentityReport } from './types.js';
 
 /** What the checks need besides the identities. */
 export interface DoctorContext {
@@ -70,7 +70,8 @@ export async function runChecks(ctx: DoctorContext, identities: readonly DoctorI
   const reports: IdentityReport[] = [];
   for (const identity of identities) reports.push(await checkIdentity(ctx, identity));
   const all = reports.flatMap((r) => r.checks);
-  return { identities: reports, fails: all.filter((c) => c.level === 'fail').length, warnings: all.filter((c) => c.level === 'warn').length };
+  const count = (level: CheckLevel): number => all.filter((c) => c.level === level).length;
+  return { identities: reports, fails: count('fail'), warnings: count('warn'), skipped: count('skip') };
 }
 
 async function checkIdentity(ctx: DoctorContext, identity: DoctorIdentity): Promise<IdentityReport> {

@@ -48,6 +48,8 @@ export interface DoctorReport {
   /** Checks that failed, over all identities. */
   fails: number;
   warnings: number;
+  /** Checks that could not run (`skip`). */
+  skipped: number;
 }
 
 /** A result of `check` at `level`. */
