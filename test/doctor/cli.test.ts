@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../../src/cli/commands.js';
 import { main } from '../../src/cli/main.js';
+import { logStartupChecks } from '../../src/doctor/index.js';
 import { isListwashError } from '../../src/errors.js';
 import type { SimWorld } from '../../src/world/index.js';
 import { doctorConfig, doctorEnv, EGRESS_IP, HELO, MAIL_FROM, startWorld, WELL_KNOWN_MX } from './helpers.js';
@@ -119,6 +120,19 @@ describe('listwash doctor', () => {
       expect(isListwashError(caught, 'CLI_USAGE'), argv.join(' ')).toBe(true);
       expect((caught as Error).message).toMatch(message);
     }
+  });
+
+  it('a bad LISTWASH_DOCTOR_PORT25_HOST is a CONFIG_INVALID naming the setting', async () => {
+    const err: unknown = await doctorOutput({}, { LISTWASH_DOCTOR_PORT25_HOST: 'mx.example.org:99999' }).then(() => undefined, (e: unknown) => e);
+    expect(isListwashError(err, 'CONFIG_INVALID')).toBe(true);
+    expect((err as Error).message).toBe('LISTWASH_DOCTOR_PORT25_HOST: not host or host:port: "mx.example.org:99999"');
+  });
+
+  it('at a worker start, checks that cannot run at all are one FAIL line, never an exception', async () => {
+    const lines: string[] = [];
+    const report = await logStartupChecks(doctorConfig(world, { LISTWASH_DOCTOR_PORT25_HOST: 'a b' }), (l) => lines.push(l));
+    expect(report).toBeNull();
+    expect(lines).toEqual(['FAIL the checks could not run: LISTWASH_DOCTOR_PORT25_HOST: not host or host:port: "a b"']);
   });
 
   it('a bad LISTWASH_DOCTOR_IP fails the configuration with one line', async () => {

@@ -87,6 +87,20 @@ describe('port 25 against a simulated well-known MX', () => {
     }
   });
 
+  it('a connection closed before any greeting is a FAIL', async () => {
+    const ip = randomLoopbackIp();
+    const server: Server = createServer((s) => s.destroy());
+    await new Promise<void>((r) => server.listen(0, ip, () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const c = checkOf(await runDoctorOn(world, {}, { LISTWASH_DOCTOR_PORT25_HOST: `${ip}:${port}` }), 'port25');
+      expect(c.level).toBe('fail');
+      expect(c.message).toMatch(/but it closed before any greeting \(.*\): port 25 is filtered on the way, so every result will be unknown/);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('an address outside the allowed targets gets no connection, unless LISTWASH_DOCTOR_TARGETS allows it', async () => {
     const refused = checkOf(await runDoctorOn(world, {}, { LISTWASH_ALLOWED_TARGETS: 'public' }), 'port25');
     expect(refused.level).toBe('warn');
@@ -114,6 +128,11 @@ describe('port 25 against a simulated well-known MX', () => {
     expect(checkOf(report, 'egress-ip').message).toBe(
       `connections leave from ${bind}, which is not a public address (NAT or a private network): the public IP could not be determined; pass --ip <public IP> (or set LISTWASH_DOCTOR_IP) to check reverse DNS, SPF and DNSBLs`,
     );
+  });
+
+  it('an IPv4 bind address and an IPv6-only target: not checked, no connection', async () => {
+    const report = await runDoctorOn(world, {}, { LISTWASH_DOCTOR_PORT25_HOST: '[::1]:1' }, [{ name: 'v4', bind: randomLoopbackIp(), helo: HELO, mailFrom: MAIL_FROM }]);
+    expect(checkOf(report, 'port25')).toMatchObject({ level: 'warn', message: expect.stringMatching(/^not checked: ::1 has no IPv4 address to reach from this identity's bind address/) });
   });
 
   it('a bind address that is not on this machine is a FAIL naming it', async () => {
