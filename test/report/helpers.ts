@@ -155,7 +155,7 @@ export async function visit(target: { url: string } | { html: string }): Promise
     else await page.setContent(target.html, { waitUntil: 'load' });
     // Anything lazy (images, fonts, prefetches) would start by now.
     await page.waitForLoadState('networkidle');
-    const pwned = await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned);
+    const pwned = await page.evaluate(() => (globalThis as unknown as { __pwned?: unknown }).__pwned);
     const charts = await page.$$eval('[data-chart]', (sections) => {
       const out: Record<string, Record<string, number | ''>> = {};
       for (const s of sections) {
@@ -175,7 +175,7 @@ export async function visit(target: { url: string } | { html: string }): Promise
       }
       return out;
     });
-    const text = await page.evaluate(() => document.body.innerText);
+    const text = await page.innerText('body');
     return { requests, errors, pwned, charts, hosts, text };
   } finally {
     await context?.close();

@@ -59,7 +59,7 @@ describe('renderReportHtml', () => {
     const s = realisticSummary();
     delete s.undeliverableDomains;
     delete s.typoSuggestions;
-    const page = renderReportHtml({ ...s, timings: { splitSec: null, probeSec: 'soon' }, mxHosts: 'nope', byReason: { accepted: 'many', timeout: 3 } });
+    const page = renderReportHtml({ ...s, timings: { splitSec: null, probeSec: 'soon' }, mxHosts: 'nope', byReason: { accepted: 'many', timeout: 3 } } as unknown as Summary);
     expect(page).toContain('<section class="chart" data-chart="undeliverable-domains">');
     expect(page).toContain('<tr data-key="splitSec" data-value="">');
     expect(page).toContain('<tr data-key="timeout" data-value="3">');
