@@ -61,6 +61,8 @@ export const SETTINGS = {
   doctorIp: { env: 'LISTWASH_DOCTOR_IP', kind: 'string', default: '', doc: "The prober's public IP, for the doctor's reverse DNS, SPF and DNSBL checks when it sits behind NAT (as `listwash doctor --ip`). Empty: an identity's public `bind` address, else the local address of the port-25 check's connection." },
   dnsblZones: { env: 'LISTWASH_DNSBL_ZONES', kind: 'list', default: 'zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org,psbl.surriel.com,dnsbl-1.uceprotect.net', doc: 'DNS blocklists the doctor looks the egress IP up on (comma-separated zones).' },
   doctorAtStart: { env: 'LISTWASH_DOCTOR_AT_START', kind: 'bool', default: 'true', doc: "`listwash worker` runs the doctor's checks at start and logs one line per check (it starts either way)." },
+  logLevel: { env: 'LISTWASH_LOG_LEVEL', kind: 'string', default: 'info', doc: 'Worker log level: `fatal`, `error`, `warn`, `info` (one line per list event, finished batch and throttle signal), `debug`, `trace`, `silent`.' },
+  logFormat: { env: 'LISTWASH_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'Log lines on stderr: `json` (one JSON object a line), `pretty` (readable), `auto` (pretty on a terminal, else JSON).' },
   s3Endpoint: { env: 'S3_ENDPOINT', kind: 'string', default: '', doc: 'S3-compatible endpoint (MinIO, s3rver); implies path-style addressing. Empty: AWS.' },
   s3Region: { env: 'AWS_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region. Credentials come from the standard AWS chain.' },
   s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', kind: 'bool', default: 'false', doc: 'Path-style bucket addressing (on by itself when S3_ENDPOINT is set).' },
@@ -168,5 +170,7 @@ function validate(cfg: Config): void {
   if (!cfg.redisUrl.startsWith('redis://') && !cfg.redisUrl.startsWith('rediss://')) fail('redisUrl', 'REDIS_URL', 'must start with redis:// or rediss://');
   if (cfg.doctorIp !== '' && isIP(cfg.doctorIp) === 0) fail('doctorIp', 'LISTWASH_DOCTOR_IP', `not an IP address: ${JSON.stringify(cfg.doctorIp)}`);
   if (cfg.doctorPort25Host === '') fail('doctorPort25Host', 'LISTWASH_DOCTOR_PORT25_HOST', 'must name a host (host or host:port)');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) fail('logLevel', 'LISTWASH_LOG_LEVEL', `expected fatal, error, warn, info, debug, trace or silent, got ${JSON.stringify(cfg.logLevel)}`);
+  if (!['auto', 'json', 'pretty'].includes(cfg.logFormat)) fail('logFormat', 'LISTWASH_LOG_FORMAT', `expected auto, json or pretty, got ${JSON.stringify(cfg.logFormat)}`);
   if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');
 }
