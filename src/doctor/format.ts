@@ -22,7 +22,7 @@ export function summaryLine(report: DoctorReport): string {
 
 /** The whole report for a terminal: a header per identity, one line per check, the summary. */
 export function reportLines(report: DoctorReport): string[] {
-  const out: string[] = [];
+  const out: string[] = ['this machine:', ...report.machine.map(checkLine)];
   for (const r of report.identities) {
     const { name, bind, helo, mailFrom } = r.identity;
     out.push(`identity ${name}: HELO ${helo}, MAIL FROM ${mailFrom || '<>'}${bind ? `, bind ${bind}` : ''}`);
@@ -34,8 +34,9 @@ export function reportLines(report: DoctorReport): string[] {
 
 /** One self-contained log line per check (for `listwash worker`'s start log). */
 export function logLines(report: DoctorReport): string[] {
+  const machine = report.machine.map((c) => `${LEVEL_TEXT[c.level]} ${CHECK_LABELS[c.check]}: ${c.message}`);
   const lines = report.identities.flatMap((r) => r.checks.map((c) => `${LEVEL_TEXT[c.level]} ${CHECK_LABELS[c.check]} [${r.identity.name}]: ${c.message}`));
-  return [...lines, summaryLine(report)];
+  return [...machine, ...lines, summaryLine(report)];
 }
 
 /** The report for machines (`--json`). */
@@ -45,6 +46,7 @@ export function reportJson(report: DoctorReport): unknown {
     fails: report.fails,
     warnings: report.warnings,
     skipped: report.skipped,
+    machine: report.machine,
     identities: report.identities.map((r) => ({ ...r.identity, egressIp: r.egressIp, checks: r.checks })),
   };
 }

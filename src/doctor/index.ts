@@ -1,7 +1,7 @@
 /**
- * `listwash doctor`: the prober's pre-flight. Checks, per egress identity, what makes probe results
- * unreliable — outbound port 25, the egress IP, HELO name, reverse DNS, SPF, DNSBL listings — and says
- * plainly what will go wrong and how to fix it.
+ * `listwash doctor`: the prober's pre-flight. Checks the DNS resolver and, per egress identity, what
+ * makes probe results unreliable — outbound port 25, the egress IP, HELO name, reverse DNS, SPF, DNSBL
+ * listings — and says plainly what will go wrong and how to fix it.
  */
 export { checkDnsbls, classifyDnsblAnswer, judgeDnsbls, lookupDnsbl, type ZoneOutcome } from './dnsbl.js';
 export { decideEgressIp, isPublicIp, type EgressDecision, type EgressInput } from './egress-ip.js';
@@ -9,6 +9,7 @@ export { checkLine, logLines, reportJson, reportLines, summaryLine } from './for
 export { probeGreeting, type GreetingOutcome, type GreetingProbeOptions } from './greeting-probe.js';
 export { checkHelo, isFqdn, judgeHelo } from './helo.js';
 export { checkPort25, judgePort25, parsePort25Host, port25Address, type Port25Settings, type Port25Target } from './port25.js';
+export { checkResolver } from './resolver.js';
 export { checkReverseDns, judgeReverseDns } from './reverse-dns.js';
 export { doctorContextFromConfig, identitiesFromConfig, port25SettingsFromConfig, runChecks, type DoctorContext, type DoctorOptions } from './run.js';
 export { checkSpfOf, judgeSpf, spfDomainOf } from './spf-check.js';

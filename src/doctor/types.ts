@@ -15,10 +15,11 @@ export interface DoctorIdentity {
 /** `fail` = something will make results unreliable (the exit code says so); `skip` = not checked. */
 export type CheckLevel = 'ok' | 'warn' | 'fail' | 'skip';
 
-export type CheckId = 'port25' | 'egress-ip' | 'helo' | 'reverse-dns' | 'spf' | 'dnsbl';
+export type CheckId = 'dns' | 'port25' | 'egress-ip' | 'helo' | 'reverse-dns' | 'spf' | 'dnsbl';
 
 /** Short names of the checks, as printed. */
 export const CHECK_LABELS: Record<CheckId, string> = {
+  dns: 'DNS',
   port25: 'port 25',
   'egress-ip': 'egress IP',
   helo: 'HELO name',
@@ -44,8 +45,10 @@ export interface IdentityReport {
 }
 
 export interface DoctorReport {
+  /** Checks of the machine, whatever the identity (the DNS resolver). */
+  machine: CheckResult[];
   identities: IdentityReport[];
-  /** Checks that failed, over all identities. */
+  /** Checks that failed, over the machine and all identities. */
   fails: number;
   warnings: number;
   /** Checks that could not run (`skip`). */

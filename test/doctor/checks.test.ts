@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyDnsblAnswer, decideEgressIp, isFqdn, judgeDnsbls, type DoctorIdentity } from '../../src/doctor/index.js';
 import type { SimWorld } from '../../src/world/index.js';
+import { randomLoopbackIp } from '../world/raw-smtp-client.js';
 import { checkOf, DNSBLS, EGRESS_IP, HELO, levels, MAIL_FROM, OTHER_IP, runDoctorOn, startWorld } from './helpers.js';
 
 /** Egress IPs with something wrong in their reverse DNS or reputation (DNS data only). */
@@ -49,6 +50,24 @@ describe('a healthy prober', () => {
     expect(levels(report)).toEqual({ port25: 'skip', 'egress-ip': 'ok', helo: 'ok', 'reverse-dns': 'ok', spf: 'ok', dnsbl: 'ok' });
     expect(report).toMatchObject({ fails: 0, warnings: 0, skipped: 1 });
     expect(report.identities[0]!.egressIp).toBe(EGRESS_IP);
+  });
+});
+
+describe('DNS resolver', () => {
+  it('ok when it answers (NXDOMAIN is an answer)', async () => {
+    const report = await doctorFor(EGRESS_IP, { mailFrom: 'x@gone.doctor.test' });
+    expect(report.machine).toEqual([expect.objectContaining({ check: 'dns', level: 'ok', message: expect.stringMatching(/answers \(MX gone\.doctor\.test: NXDOMAIN\)$/) })]);
+  });
+
+  it('FAIL when it does not answer: every address would end unknown', async () => {
+    const report = await doctorFor(EGRESS_IP, {}, { LISTWASH_DNS_SERVERS: `${randomLoopbackIp()}:9`, LISTWASH_DNS_TIMEOUT_MS: '200' });
+    expect(report.machine[0]).toMatchObject({
+      level: 'fail',
+      message: expect.stringMatching(/^the DNS resolver \(LISTWASH_DNS_SERVERS=127\.[\d.]+:9\) did not answer \(DNS MX doctor\.test: no answer \(timeout\)\): every address would end unknown\/temporary_failure; point LISTWASH_DNS_SERVERS at a working resolver$/),
+    });
+    expect(report.fails).toBeGreaterThanOrEqual(1);
+    // The other DNS-based checks could not run: warnings, not made-up verdicts.
+    expect(levels(report)).toEqual({ port25: 'skip', 'egress-ip': 'ok', helo: 'warn', 'reverse-dns': 'warn', spf: 'warn', dnsbl: 'warn' });
   });
 });
 

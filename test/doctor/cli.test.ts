@@ -54,8 +54,10 @@ describe('listwash doctor', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe(`identity default: HELO ${HELO}, MAIL FROM ${MAIL_FROM}`);
-    expect(lines.slice(1, 7).map((l) => l.slice(0, 21))).toEqual([
+    expect(lines[0]).toBe('this machine:');
+    expect(lines[1]).toMatch(/^ {2}ok {4}DNS {10}the DNS resolver \(LISTWASH_DNS_SERVERS=127\.[\d.]+:\d+\) answers \(MX doctor\.test: NOERROR\)$/);
+    expect(lines[2]).toBe(`identity default: HELO ${HELO}, MAIL FROM ${MAIL_FROM}`);
+    expect(lines.slice(3, 9).map((l) => l.slice(0, 21))).toEqual([
       '  ok    port 25      ',
       '  ok    egress IP    ',
       '  ok    HELO name    ',
@@ -63,7 +65,8 @@ describe('listwash doctor', () => {
       '  ok    SPF          ',
       '  ok    DNSBL        ',
     ]);
-    expect(lines[7]).toBe('all checks passed');
+    expect(lines[9]).toBe('all checks passed');
+    expect(lines).toHaveLength(10);
     expect(world.host(WELL_KNOWN_MX).stats.commands).toEqual({ QUIT: 1 });
   });
 
@@ -71,8 +74,8 @@ describe('listwash doctor', () => {
     world.resetStats();
     const r = await cli(['--offline', '--json', '--ip', '11.1.2.99'], doctorEnv(world));
     expect(r.code).toBe(1);
-    const json = JSON.parse(r.stdout) as { ok: boolean; fails: number; identities: { name: string; egressIp: string; checks: { check: string; level: string; message: string }[] }[] };
-    expect(json).toMatchObject({ ok: false, fails: 2, warnings: 1, skipped: 1 });
+    const json = JSON.parse(r.stdout) as { ok: boolean; fails: number; machine: { check: string; level: string }[]; identities: { name: string; egressIp: string; checks: { check: string; level: string; message: string }[] }[] };
+    expect(json).toMatchObject({ ok: false, fails: 2, warnings: 1, skipped: 1, machine: [{ check: 'dns', level: 'ok' }] });
     expect(json.identities[0]).toMatchObject({ name: 'default', helo: HELO, mailFrom: MAIL_FROM, egressIp: '11.1.2.99' });
     expect(json.identities[0]!.checks.map((c) => [c.check, c.level])).toEqual([
       ['port25', 'skip'],

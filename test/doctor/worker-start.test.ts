@@ -50,6 +50,7 @@ describe('listwash worker at start', () => {
     expect(code).toBe(0);
     const doctorLines = log.split('\n').filter((l) => / doctor: /.test(l));
     expect(doctorLines.map((l) => l.replace(/^listwash worker \d+ doctor: /, '').slice(0, 30))).toEqual([
+      'ok DNS: the DNS resolver (LIST',
       'FAIL port 25 [default]: connec',
       'ok egress IP [default]: probes',
       'ok HELO name [default]: HELO n',
@@ -58,7 +59,7 @@ describe('listwash worker at start', () => {
       'ok DNSBL [default]: 11.1.2.3 i',
       '1 FAIL, 0 warn: results will b',
     ]);
-    expect(doctorLines[0]).toMatch(/every result will be unknown: outbound port 25 is blocked/);
+    expect(doctorLines[1]).toMatch(/every result will be unknown: outbound port 25 is blocked/);
     expect(log).toMatch(/listwash worker \d+ running \(split, probe, aggregate\)/);
     expect(log.indexOf(' running ')).toBeLessThan(log.indexOf(' doctor: '));
   });
