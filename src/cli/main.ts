@@ -30,7 +30,7 @@ export const USAGE = `usage:
   listwash demo [--out DIR]
         Start the simulated mail world on loopback and clean a demo list against it.
   listwash doctor [--offline] [--ip IP] [--json]
-        Check the prober before probing real servers: outbound port 25, egress IP, HELO name, reverse DNS,
+        Check the prober before probing real servers: DNS, outbound port 25, egress IP, HELO name, reverse DNS,
         SPF, DNSBLs. Exits 1 when something will make results unreliable. --offline: no port-25 connection;
         --ip: the public IP when behind NAT.
 
