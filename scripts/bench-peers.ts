@@ -131,6 +131,10 @@ async function runListwash(world: WorldProcess, w: PeerWorld, s: Settings, dir: 
       countLabel(labels, w.category.get(address)!, `${row.status}/${row.reason}`);
       return { reason: row.reason === want, status: row.status === REASON_STATUS[want] };
     });
+    const summary = JSON.parse(await readFile(join(output, 'summary.json'), 'utf8')) as { timings?: Record<string, number | null> };
+    const t = summary.timings ?? {};
+    const sec = (k: string) => (typeof t[k] === 'number' ? fmt(t[k], 1) : '-');
+    out(`  listwash done: exit 0 after ${fmt(run.seconds, 1)} s; summary.json timings: split ${sec('splitSec')} s, probe ${sec('probeSec')} s, aggregate ${sec('aggregateSec')} s, total ${sec('totalSec')} s`);
     return { seconds: run.seconds, judged, labels, ...(await hostView(world, s)) };
   } finally {
     const r = new Redis(env.REDIS_URL!);
@@ -151,6 +155,7 @@ async function runPeer(world: WorldProcess, w: PeerWorld, s: Settings): Promise<
     tlds: ['test', 'example'],
   };
   const r = await runPeerProcess(req, RUN_TIMEOUT_MS);
+  out(`  peer done after ${fmt(r.seconds, 1)} s (its validate() calls: ${fmt(r.ms / 1000, 1)} s)`);
   if (r.outputs.length !== w.addresses.length) throw new Error(`the peer answered ${r.outputs.length} of ${w.addresses.length} addresses`);
   const labels = new Map<string, Map<string, number>>();
   const judged = r.outputs.map((o, i): Judged => {
