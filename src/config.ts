@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ErrorCodes, ListwashError } from './errors.js';
+import { parseRedisUrl, RedisUrlError } from './redis/url.js';
 
 type Kind = 'int' | 'bool' | 'string' | 'list' | 'intList';
 
@@ -22,7 +23,7 @@ interface SettingSpec {
 }
 
 export const SETTINGS = {
-  redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', doc: 'Redis (BullMQ queues, throttle, caches). `rediss://` for TLS.' },
+  redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', doc: 'Redis (BullMQ queues, throttle, caches): `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. A Redis Cluster: `redis+cluster://[user:password@]host:port,host:port` (a few seed nodes; `rediss+cluster://` for TLS).' },
   queuePrefix: { env: 'LISTWASH_QUEUE_PREFIX', kind: 'string', default: '{listwash}', doc: 'BullMQ prefix and key prefix for all listwash keys. Keep the `{…}` hash tag on Redis Cluster.' },
   dnsServers: { env: 'LISTWASH_DNS_SERVERS', kind: 'list', default: '', doc: 'DNS servers, `ip[:port]` comma-separated. Empty: the system resolvers (/etc/resolv.conf).' },
   dnsTimeoutMs: { env: 'LISTWASH_DNS_TIMEOUT_MS', kind: 'int', default: '3000', min: 50, doc: 'Timeout of one DNS query attempt.' },
@@ -167,7 +168,15 @@ function validate(cfg: Config): void {
   for (const s of cfg.dnsServers) {
     if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d+)?$/.test(s)) fail('dnsServers', 'LISTWASH_DNS_SERVERS', `not ip[:port]: ${JSON.stringify(s)}`);
   }
-  if (!cfg.redisUrl.startsWith('redis://') && !cfg.redisUrl.startsWith('rediss://')) fail('redisUrl', 'REDIS_URL', 'must start with redis:// or rediss://');
+  try {
+    parseRedisUrl(cfg.redisUrl);
+  } catch (err) {
+    if (!(err instanceof RedisUrlError)) throw err;
+    fail('redisUrl', 'REDIS_URL', err.message);
+  }
+  if (parseRedisUrl(cfg.redisUrl).kind === 'cluster' && !/\{[^{}]+\}/.test(cfg.queuePrefix)) {
+    fail('queuePrefix', 'LISTWASH_QUEUE_PREFIX', `must hold a {…} hash tag on a Redis Cluster (BullMQ keeps each queue in one slot), e.g. {listwash}; got ${JSON.stringify(cfg.queuePrefix)}`);
+  }
   if (cfg.doctorIp !== '' && isIP(cfg.doctorIp) === 0) fail('doctorIp', 'LISTWASH_DOCTOR_IP', `not an IP address: ${JSON.stringify(cfg.doctorIp)}`);
   if (cfg.doctorPort25Host === '') fail('doctorPort25Host', 'LISTWASH_DOCTOR_PORT25_HOST', 'must name a host (host or host:port)');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) fail('logLevel', 'LISTWASH_LOG_LEVEL', `expected fatal, error, warn, info, debug, trace or silent, got ${JSON.stringify(cfg.logLevel)}`);

@@ -8,10 +8,10 @@
  * being half re-created and waited on forever. Status changes are guarded by the status the list is in,
  * so a cancelled or failed list is never moved back to work.
  */
-import type { Redis } from 'ioredis';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
 import { listIndexKey, listKeys, ownerIndexKey, workingKeys, type ListKeys } from './names.js';
+import type { RedisClient } from '../redis/connect.js';
 
 /** The list's Lua commands (`src/pipeline/commands/*.lua`). */
 const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
@@ -42,19 +42,20 @@ export interface BatchProgress {
   byReason: Record<string, number>;
 }
 
-interface ScriptRedis extends Redis {
+interface ListCommands {
   lwDedup(key: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
   lwProgress(meta: string, progress: string, batchId: string, record: string): Promise<number>;
 }
+type ScriptRedis = RedisClient & ListCommands;
 
 export class ListState {
   readonly keys: ListKeys;
   private readonly redis: ScriptRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keyPrefix: string,
     readonly listId: string,
     private readonly ttlSec: number,

@@ -8,12 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { createRedis } from '../redis/connect.js';
+import { createRedis, type RedisClient } from '../redis/connect.js';
 import { parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
@@ -101,7 +100,7 @@ async function within<T, U>(p: Promise<T>, ms: number, onTimeout: () => U): Prom
 }
 
 export class ListwashService {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly splitQueue: Queue<SplitJobData>;
   readonly probeQueue: Queue<ProbeJobData>;
   readonly aggregateQueue: Queue<AggregateJobData>;
@@ -109,7 +108,7 @@ export class ListwashService {
   readonly lifecycle: ListLifecycle;
   readonly log: Logger;
   private readonly workers: Worker[] = [];
-  private readonly extraRedis: Redis[] = [];
+  private readonly extraRedis: RedisClient[] = [];
   private readonly stopWatch: ListStopWatch;
   private gate: ThrottleGate | null = null;
   private verifier: Promise<DomainVerifier> | null = null;
@@ -119,7 +118,7 @@ export class ListwashService {
 
   constructor(
     readonly cfg: Config,
-    opts: { redis?: Redis; logger?: Logger } = {},
+    opts: { redis?: RedisClient; logger?: Logger } = {},
   ) {
     this.ownsRedis = !opts.redis;
     this.log = opts.logger ?? silentLogger;

@@ -3,10 +3,10 @@
  * while a session runs, expiring if the worker dies), every RCPT waits for the group's GCRA budget,
  * and what hosts say feeds the adaptive limits and the circuit breaker.
  */
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { GateLease, GateRefusal, HostSignal, ProbeGate } from '../engine/gate.js';
 import { MxThrottle, mxThrottleOptionsFromConfig, type ThrottleCounters, type ThrottleGroup } from '../throttle/index.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface ThrottleGate extends ProbeGate {
   readonly throttle: MxThrottle;
@@ -33,7 +33,7 @@ export function withSpacingMargin(group: ThrottleGroup): ThrottleGroup {
 /** A connection failure this soon after a good session at the same group is read as a ban sign. */
 const REFUSED_AFTER_SUCCESS_MS = 10 * 60_000;
 
-export async function createThrottleGate(cfg: Config, redis: Redis, holderId: string): Promise<ThrottleGate> {
+export async function createThrottleGate(cfg: Config, redis: RedisClient, holderId: string): Promise<ThrottleGate> {
   const throttle = new MxThrottle(redis, mxThrottleOptionsFromConfig(cfg, { holderId }));
   const seen = new Map<string, ThrottleGroup>();
   const lastOk = new Map<string, number>();

@@ -4,7 +4,6 @@
  * (retry, give up the batch, or fail the list), through the list's lifecycle.
  */
 import { DelayedError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
@@ -17,6 +16,7 @@ import { QUEUES } from './names.js';
 import { abandonBatch, runProbe } from './probe.js';
 import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface WorkerSelection {
   split?: boolean;
@@ -36,7 +36,7 @@ export interface WorkerContext {
   probeQueue: Queue<ProbeJobData>;
   aggregateQueue: Queue<AggregateJobData>;
   /** A new connection for one worker (BullMQ blocks on it). */
-  connection(): Redis;
+  connection(): RedisClient;
   /** This process among the workers: `<hostname>:<pid>`. */
   workerName: string;
   stopWatch: ListStopWatch;
