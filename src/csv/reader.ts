@@ -1,7 +1,8 @@
 /**
  * Streaming CSV reading: records with their 0-based data index and the 1-based line they start on. Short and long
  * records are kept as they are (never dropped); blank lines are skipped; a line holding only delimiters (`,,`) is a
- * record of empty fields. The grammar is csv-parse's (see `record-parser.ts`).
+ * record of empty fields; every line break outside quotes (CRLF, LF or a CR alone) ends a record. The grammar is
+ * csv-parse's (see `record-parser.ts`).
  */
 import type { Readable } from 'node:stream';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
@@ -32,7 +33,11 @@ function inputError(err: unknown): ListwashError {
   return new ListwashError(ErrorCodes.STORAGE_IO, `reading the CSV input failed: ${errorMessage(err)}`, {}, { cause: err });
 }
 
-type Dialect = Pick<CsvDialect, 'delimiter' | 'recordDelimiter' | 'hasHeader'>;
+/**
+ * What reading needs of a dialect. `recordDelimiter` does not change how a file is read (every line break ends a
+ * record); it is accepted so that a sniffed dialect can be passed as it is.
+ */
+type Dialect = Pick<CsvDialect, 'delimiter' | 'hasHeader'> & Partial<Pick<CsvDialect, 'recordDelimiter'>>;
 
 /**
  * Read the records of a CSV stream in batches: every record each input chunk completes, in order (a batch is never
@@ -45,7 +50,6 @@ type Dialect = Pick<CsvDialect, 'delimiter' | 'recordDelimiter' | 'hasHeader'>;
 export async function* readCsvBatches(input: Readable, dialect: Dialect, opts: ReadCsvOptions = {}): AsyncGenerator<CsvRow[], void, undefined> {
   const parser = new CsvRecordParser({
     delimiter: dialect.delimiter,
-    recordDelimiter: dialect.recordDelimiter,
     hasHeader: dialect.hasHeader,
     maxRecordSize: opts.maxRecordSize ?? MAX_RECORD_SIZE,
     relaxQuotes: opts.relaxQuotes ?? true,

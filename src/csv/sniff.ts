@@ -51,8 +51,8 @@ interface DelimiterScore {
   consistency: number;
 }
 
-function scoreDelimiter(text: string, delimiter: string, rd: RecordDelimiter): DelimiterScore {
-  const { rows } = splitRecords(text, delimiter, rd, '"', SCORE_ROWS);
+function scoreDelimiter(text: string, delimiter: string): DelimiterScore {
+  const { rows } = splitRecords(text, delimiter, '"', SCORE_ROWS);
   const freq = new Map<number, number>();
   for (const r of rows) freq.set(r.length, (freq.get(r.length) ?? 0) + 1);
   let mode = 1;
@@ -67,10 +67,10 @@ function scoreDelimiter(text: string, delimiter: string, rd: RecordDelimiter): D
  * The delimiter whose field count is most consistent across records (then: more fields, then: preference order).
  * A candidate that does not split most records into ≥ 2 fields does not count; none → `,` (a single column).
  */
-export function detectDelimiter(text: string, rd: RecordDelimiter): string {
+export function detectDelimiter(text: string): string {
   let best: DelimiterScore | undefined;
   for (const d of DELIMITERS) {
-    const s = scoreDelimiter(text, d, rd);
+    const s = scoreDelimiter(text, d);
     if (s.mode < 2) continue;
     if (best === undefined || s.consistency > best.consistency || (s.consistency === best.consistency && s.mode > best.mode)) best = s;
   }
@@ -142,8 +142,8 @@ function chooseAuto(rows: string[][], columnCount: number): HeaderChoice {
 export function sniffCsv(sample: Buffer, opts: SniffOptions = {}): CsvDialect {
   const { text, bom } = decodeSample(sample);
   const recordDelimiter = detectRecordDelimiter(text);
-  const delimiter = detectDelimiter(text, recordDelimiter);
-  const { rows } = splitRecords(text, delimiter, recordDelimiter);
+  const delimiter = detectDelimiter(text);
+  const { rows } = splitRecords(text, delimiter);
   if (rows.length === 0) {
     // Only a quoted field that the sample cut short; nothing to judge by.
     throw new ListwashError(ErrorCodes.CSV_MALFORMED, 'the first record does not end within the sample (an unterminated quote?)', { sampleBytes: sample.length });

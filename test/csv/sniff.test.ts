@@ -53,6 +53,11 @@ const cases: Case[] = [
     expect: { recordDelimiter: '\r', hasHeader: true, emailColumn: 0, columnCount: 2 },
   },
   {
+    name: 'a CR alone in a CRLF file ends a record (no widened header from a merged row)',
+    input: b('name,email\r\nA,a@x.test\rB,b@x.test\r\nC,c@x.test\r\n'),
+    expect: { recordDelimiter: '\r\n', hasHeader: true, headers: ['name', 'email'], emailColumn: 1, columnCount: 2 },
+  },
+  {
     name: 'no header: columns synthesised, email column by values',
     input: b('Ann,ann@example.org,1\nBob,bob@example.net,2\nCy,not-an-address,3\n'),
     expect: { delimiter: ',', hasHeader: false, headers: ['col_1', 'col_2', 'col_3'], emailColumn: 1, columnCount: 3 },
