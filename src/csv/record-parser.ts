@@ -155,6 +155,20 @@ export class CsvRecordParser {
     this.pending = EMPTY;
   }
 
+  /**
+   * The 1-based line on which the next byte pushed will be: the line of the incomplete record held back, plus the
+   * line breaks inside it (CRLF, LF and a CR alone are one each, as everywhere here).
+   */
+  nextLine(): number {
+    let line = this.line;
+    const p = this.pending;
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i];
+      if (c === LF || (c === CR && p[i + 1] !== LF)) line++;
+    }
+    return line;
+  }
+
   /** Pending bytes + the chunk, after the byte-order mark (and UTF-16 decoding). Null: wait for more. */
   private prepare(chunk: Buffer, eof: boolean): Buffer | null {
     let data: Buffer;

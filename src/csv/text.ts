@@ -78,6 +78,38 @@ export function checkUtf8(buf: Buffer): { invalidAt: number; validEnd: number } 
   return { invalidAt: -1, validEnd: n };
 }
 
+/**
+ * The 1-based line of the byte at `offset`, counted as a person would: CRLF, LF and a CR alone are one line break
+ * each (inside quotes too — the way the record reader numbers lines).
+ * @param line the line of `buf[start]` (default 1).
+ */
+export function lineAt(buf: Buffer, offset: number, start = 0, line = 1): number {
+  let n = line;
+  for (let i = start; i < offset; i++) {
+    const c = buf[i];
+    if (c === 0x0a) n++;
+    else if (c === 0x0d && !(i + 1 < buf.length && buf[i + 1] === 0x0a)) n++;
+  }
+  return n;
+}
+
+/**
+ * `CSV_NOT_TEXT` for a byte that is not valid UTF-8: the line, the byte and its offset in the file.
+ * @param offset of the byte in the file (BOM included).
+ */
+export function notUtf8Error(line: number, offset: number, byteValue: number): ListwashError {
+  const byte = `0x${byteValue.toString(16).toUpperCase().padStart(2, '0')}`;
+  return notText(`line ${line}: the file is not valid UTF-8 (byte ${byte} at offset ${offset}; perhaps Windows-1252/Latin-1); ${EXPORT_HINT}`, { line, offset, byte });
+}
+
+/**
+ * `CSV_NOT_TEXT` for a NUL byte: the line and the offset in the file.
+ * @param offset of the byte in the file (BOM included).
+ */
+export function nulByteError(line: number, offset: number): ListwashError {
+  return notText(`line ${line}: the file contains NUL bytes (binary data at byte ${offset}), not a text CSV`, { line, offset });
+}
+
 /** Share of the bytes at even (or odd) offsets that are NUL — high for UTF-16 text without a BOM. */
 function nulShare(buf: Buffer, parity: 0 | 1): number {
   let nul = 0;
@@ -90,9 +122,11 @@ function nulShare(buf: Buffer, parity: 0 | 1): number {
 }
 
 /**
- * Decode a sample of an upload.
+ * Decode a sample of an upload. The rest of the file gets the same NUL/UTF-8 checks while it is read (see
+ * `TextGuard`), with the same errors.
  * @throws ListwashError `CSV_EMPTY` (no bytes, or only a BOM/whitespace), `CSV_NOT_TEXT` (binary, UTF-16/32,
- *   not UTF-8) with a message saying what the file looks like and how to fix it.
+ *   not UTF-8) with a message saying what the file looks like and how to fix it (NUL and invalid UTF-8: starting
+ *   `line N:`, with `details.line` and `details.offset`).
  */
 export function decodeSample(sample: Buffer): DecodedSample {
   if (sample.length === 0) throw new ListwashError(ErrorCodes.CSV_EMPTY, 'the file is empty');
@@ -112,14 +146,10 @@ export function decodeSample(sample: Buffer): DecodedSample {
     if (body.length >= 4 && Math.max(nulShare(body, 0), nulShare(body, 1)) > 0.3) {
       throw notText(`the file looks UTF-16 encoded (without a byte-order mark); ${EXPORT_HINT}`, { encoding: 'utf-16' });
     }
-    throw notText(`the file contains NUL bytes (binary data at byte ${nulAt + (bom ? 3 : 0)}), not a text CSV`, { offset: nulAt + (bom ? 3 : 0) });
+    throw nulByteError(lineAt(body, nulAt), nulAt + (bom ? 3 : 0));
   }
   const { invalidAt, validEnd } = checkUtf8(body);
-  if (invalidAt !== -1) {
-    const offset = invalidAt + (bom ? 3 : 0);
-    const byte = `0x${(body[invalidAt] as number).toString(16).toUpperCase().padStart(2, '0')}`;
-    throw notText(`the file is not valid UTF-8 (byte ${byte} at offset ${offset}; perhaps Windows-1252/Latin-1); ${EXPORT_HINT}`, { offset, byte });
-  }
+  if (invalidAt !== -1) throw notUtf8Error(lineAt(body, invalidAt), invalidAt + (bom ? 3 : 0), body[invalidAt] as number);
   const text = body.subarray(0, validEnd).toString('utf8');
   if (text.trim() === '') {
     throw new ListwashError(ErrorCodes.CSV_EMPTY, bom ? 'the file holds only a byte-order mark and blank space' : 'the file holds only blank space');
