@@ -20,7 +20,11 @@ export interface CsvDialect {
   headers: string[];
   /** 0-based index of the email column. */
   emailColumn: number;
-  /** Number of columns: the widest of the header and the sample records. */
+  /**
+   * Number of columns of every output row ({@link columnCountOf}): the header's, or without a header the most
+   * common field count of the sample's records; never less than the email column needs. A shorter record is padded,
+   * a longer one has its surplus fields joined into its last column — wherever in the file it is.
+   */
   columnCount: number;
 }
 
@@ -51,8 +55,8 @@ interface DelimiterScore {
   consistency: number;
 }
 
-function scoreDelimiter(text: string, delimiter: string): DelimiterScore {
-  const { rows } = splitRecords(text, delimiter, '"', SCORE_ROWS);
+/** The most common number of fields among `rows` (the larger on ties; 1 without rows) and how many records have it. */
+function commonWidth(rows: readonly (readonly string[])[]): { mode: number; modeFreq: number } {
   const freq = new Map<number, number>();
   for (const r of rows) freq.set(r.length, (freq.get(r.length) ?? 0) + 1);
   let mode = 1;
@@ -60,6 +64,12 @@ function scoreDelimiter(text: string, delimiter: string): DelimiterScore {
   for (const [count, f] of freq) {
     if (f > modeFreq || (f === modeFreq && count > mode)) [mode, modeFreq] = [count, f];
   }
+  return { mode, modeFreq };
+}
+
+function scoreDelimiter(text: string, delimiter: string): DelimiterScore {
+  const { rows } = splitRecords(text, delimiter, '"', SCORE_ROWS);
+  const { mode, modeFreq } = commonWidth(rows);
   return { delimiter, mode, consistency: rows.length === 0 ? 0 : modeFreq / rows.length };
 }
 
@@ -135,6 +145,16 @@ function chooseAuto(rows: string[][], columnCount: number): HeaderChoice {
 }
 
 /**
+ * The output width of a file: the header row's number of fields, or without a header the most common number of
+ * fields of the sample's records — at least enough for the email column. Records that differ are fitted to it
+ * (padded, or surplus fields joined into the last column), so the rule does not depend on where a record is.
+ */
+export function columnCountOf(rows: readonly (readonly string[])[], hasHeader: boolean, emailColumn: number): number {
+  const base = hasHeader ? (rows[0]?.length ?? 1) : commonWidth(rows).mode;
+  return Math.max(base, emailColumn + 1);
+}
+
+/**
  * Detect the dialect of a CSV file from its first bytes (a prefix is fine: a record cut off inside quotes at the end
  * is ignored, a multi-byte character cut off at the end is ignored).
  * @throws ListwashError `CSV_EMPTY`, `CSV_NOT_TEXT`, `CSV_NO_EMAIL_COLUMN` (message lists the headers it saw).
@@ -148,13 +168,15 @@ export function sniffCsv(sample: Buffer, opts: SniffOptions = {}): CsvDialect {
     // Only a quoted field that the sample cut short; nothing to judge by.
     throw new ListwashError(ErrorCodes.CSV_MALFORMED, 'the first record does not end within the sample (an unterminated quote?)', { sampleBytes: sample.length });
   }
-  const columnCount = Math.max(...rows.map((r) => r.length));
+  // Candidate columns for the email column: any a sample record has.
+  const widest = Math.max(...rows.map((r) => r.length));
   const choice =
     typeof opts.emailColumn === 'string'
       ? chooseByName(rows, opts.emailColumn)
       : typeof opts.emailColumn === 'number'
-        ? chooseByIndex(rows, opts.emailColumn, columnCount)
-        : chooseAuto(rows, columnCount);
+        ? chooseByIndex(rows, opts.emailColumn, widest)
+        : chooseAuto(rows, widest);
+  const columnCount = columnCountOf(rows, choice.hasHeader, choice.emailColumn);
   const headerRow = choice.hasHeader ? (rows[0] as string[]) : [];
   const headers = Array.from({ length: columnCount }, (_, i) => headerRow[i] ?? `col_${i + 1}`);
   return {

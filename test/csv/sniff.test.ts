@@ -136,9 +136,19 @@ const cases: Case[] = [
     expect: { hasHeader: true, emailColumn: 1 },
   },
   {
-    name: 'ragged rows: widest row sets the column count, extra columns get names',
+    name: 'ragged rows: the header sets the column count, a longer row does not widen it (issue 7, item 7)',
     input: b('name,email\nAnn,ann@example.org\nBob,bob@example.net,extra\nCy,cy@example.com\n'),
-    expect: { hasHeader: true, headers: ['name', 'email', 'col_3'], columnCount: 3, emailColumn: 1 },
+    expect: { hasHeader: true, headers: ['name', 'email'], columnCount: 2, emailColumn: 1 },
+  },
+  {
+    name: 'ragged rows without a header: the most common field count sets the column count',
+    input: b('Ann,ann@example.org\nBob,bob@example.net,extra,more\nCy,cy@example.com\nDi,di@example.org,x\n'),
+    expect: { hasHeader: false, headers: ['col_1', 'col_2'], columnCount: 2, emailColumn: 1 },
+  },
+  {
+    name: 'the column count always includes the email column',
+    input: b('Ann,Lee\nBob,Ray\nCy,Doe,cy@example.com\nDi,Poe\n'),
+    expect: { hasHeader: false, headers: ['col_1', 'col_2', 'col_3'], columnCount: 3, emailColumn: 2 },
   },
   {
     name: 'a sample cut inside a quoted field ignores that partial record',
