@@ -38,12 +38,12 @@ function inputError(err: unknown): ListwashError {
  * What reading needs of a dialect. `recordDelimiter` does not change how a file is read (every line break ends a
  * record); it is accepted so that a sniffed dialect can be passed as it is.
  */
-type Dialect = Pick<CsvDialect, 'delimiter' | 'hasHeader'> & Partial<Pick<CsvDialect, 'recordDelimiter'>>;
+type Dialect = Pick<CsvDialect, 'delimiter' | 'hasHeader'> & Partial<Pick<CsvDialect, 'recordDelimiter' | 'sepLine'>>;
 
 /**
  * Read the records of a CSV stream in batches: every record each input chunk completes, in order (a batch is never
  * empty). Cheaper per record than {@link readCsvRows}: callers loop over a batch without awaiting per record.
- * The header record (when `dialect.hasHeader`) is skipped. The input is consumed, and destroyed if iteration stops
+ * The header record (when `dialect.hasHeader`) and Excel's `sep=` line (when `dialect.sepLine`) are skipped. The input is consumed, and destroyed if iteration stops
  * early. Every byte is checked as text (no NUL, valid UTF-8: {@link TextGuard}), to the end of the file. Records
  * before a malformed one (or one holding a bad byte) are delivered before the error is thrown.
  * @throws ListwashError `CSV_UNTERMINATED_QUOTE` / `CSV_MALFORMED` / `CSV_NOT_TEXT` (message starts `line N:`,
@@ -53,6 +53,7 @@ export async function* readCsvBatches(input: Readable, dialect: Dialect, opts: R
   const parser = new CsvRecordParser({
     delimiter: dialect.delimiter,
     hasHeader: dialect.hasHeader,
+    preambleRecords: dialect.sepLine === true ? 1 : 0,
     maxRecordSize: opts.maxRecordSize ?? MAX_RECORD_SIZE,
     relaxQuotes: opts.relaxQuotes ?? true,
     ...(opts.onlyColumn !== undefined ? { onlyColumn: opts.onlyColumn } : {}),

@@ -38,6 +38,8 @@ export interface RecordParserOptions {
   delimiter: string;
   /** The first record is a header: not returned, not counted in `index`. */
   hasHeader: boolean;
+  /** Records before the header (or the data) that are not data either, e.g. Excel's `sep=;` line: dropped. Default 0. */
+  preambleRecords?: number;
   /** Largest record before failing (csv-parse's measure: earlier fields in characters, the current one in bytes). 0: no limit. */
   maxRecordSize: number;
   /** Keep stray quotes instead of failing. */
@@ -118,7 +120,8 @@ export class CsvRecordParser {
   private readonly relax: boolean;
   /** The only column decoded, or -1 for all. */
   private readonly only: number;
-  private headerPending: boolean;
+  /** Records still to drop before the data: preamble and header. */
+  private skipPending: number;
   /** Bytes of a record not complete yet (re-read from its start with the next chunk). */
   private pending: Buffer = EMPTY;
   /** Line on which the pending record starts. */
@@ -135,7 +138,7 @@ export class CsvRecordParser {
     this.max = opts.maxRecordSize;
     this.relax = opts.relaxQuotes;
     this.only = opts.onlyColumn ?? -1;
-    this.headerPending = opts.hasHeader;
+    this.skipPending = (opts.preambleRecords ?? 0) + (opts.hasHeader ? 1 : 0);
   }
 
   /** Feed the next chunk; complete records are appended to `out`. */
@@ -386,8 +389,8 @@ export class CsvRecordParser {
   }
 
   private emit(fields: string[], line: number, out: CsvRow[]): void {
-    if (this.headerPending) {
-      this.headerPending = false;
+    if (this.skipPending > 0) {
+      this.skipPending--;
       return;
     }
     out.push({ index: this.index++, line, fields });

@@ -15,6 +15,11 @@ export interface CsvDialect {
   recordDelimiter: RecordDelimiter;
   /** The file starts with a UTF-8 byte-order mark. */
   bom: boolean;
+  /**
+   * The file starts with Excel's `sep=X` line, which names the delimiter and is neither header nor data: reading
+   * skips it. Absent: no such line.
+   */
+  sepLine?: boolean;
   hasHeader: boolean;
   /** Column names: the header row, or synthesised `col_1`, `col_2`, … when there is none (or for extra columns). */
   headers: string[];
@@ -155,18 +160,40 @@ export function columnCountOf(rows: readonly (readonly string[])[], hasHeader: b
 }
 
 /**
+ * Excel's `sep=X` first line (X: the delimiter; Excel writes and honours it), with its line break, or null. A quote
+ * or a line break cannot be a delimiter: such a line is left to be read as data.
+ */
+function excelSepLine(text: string): { delimiter: string; length: number } | null {
+  const m = /^sep=([^"\r\n])(\r\n|\n|\r|$)/i.exec(text);
+  if (!m || (m[1] as string).charCodeAt(0) > 0x7f) return null;
+  return { delimiter: m[1] as string, length: m[0].length };
+}
+
+/** The line the first record starts on: after any blank lines (CRLF, LF, CR: one line break each). */
+function firstRecordLine(text: string): number {
+  const blank = /^[\r\n]*/.exec(text)?.[0] ?? '';
+  return 1 + blank.replace(/\r\n/g, '\n').length;
+}
+
+/**
  * Detect the dialect of a CSV file from its first bytes (a prefix is fine: a record cut off inside quotes at the end
  * is ignored, a multi-byte character cut off at the end is ignored).
- * @throws ListwashError `CSV_EMPTY`, `CSV_NOT_TEXT`, `CSV_NO_EMAIL_COLUMN` (message lists the headers it saw).
+ * @throws ListwashError `CSV_EMPTY`, `CSV_NOT_TEXT`, `CSV_UNTERMINATED_QUOTE` (the first record never ends in the
+ *   sample), `CSV_NO_EMAIL_COLUMN` (message lists the headers it saw).
  */
 export function sniffCsv(sample: Buffer, opts: SniffOptions = {}): CsvDialect {
-  const { text, bom } = decodeSample(sample);
-  const recordDelimiter = detectRecordDelimiter(text);
-  const delimiter = detectDelimiter(text);
+  const decoded = decodeSample(sample);
+  const { bom } = decoded;
+  const sep = excelSepLine(decoded.text);
+  const text = sep ? decoded.text.slice(sep.length) : decoded.text;
+  const recordDelimiter = detectRecordDelimiter(decoded.text);
+  const delimiter = sep?.delimiter ?? detectDelimiter(text);
   const { rows } = splitRecords(text, delimiter);
   if (rows.length === 0) {
-    // Only a quoted field that the sample cut short; nothing to judge by.
-    throw new ListwashError(ErrorCodes.CSV_MALFORMED, 'the first record does not end within the sample (an unterminated quote?)', { sampleBytes: sample.length });
+    if (text.trim() === '') throw new ListwashError(ErrorCodes.CSV_EMPTY, 'the file holds only a "sep=" line');
+    // The first record opens a quote that does not close within the sample: nothing to judge by.
+    const line = firstRecordLine(text) + (sep ? 1 : 0);
+    throw new ListwashError(ErrorCodes.CSV_UNTERMINATED_QUOTE, `line ${line}: quoted field not terminated (the first record does not end within the first ${sample.length} bytes)`, { line, sampleBytes: sample.length });
   }
   // Candidate columns for the email column: any a sample record has.
   const widest = Math.max(...rows.map((r) => r.length));
@@ -184,6 +211,7 @@ export function sniffCsv(sample: Buffer, opts: SniffOptions = {}): CsvDialect {
     quote: '"',
     recordDelimiter,
     bom,
+    ...(sep ? { sepLine: true } : {}),
     hasHeader: choice.hasHeader,
     headers,
     emailColumn: choice.emailColumn,

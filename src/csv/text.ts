@@ -1,6 +1,7 @@
 /**
  * Is this sample text? Decode the first bytes of an upload as UTF-8, recognising the usual wrong uploads (Excel
- * workbooks, archives, UTF-16 exports, Latin-1 files) and saying what to do about them. Pure.
+ * workbooks, archives, UTF-16 exports, Latin-1 files, web pages and JSON saved as .csv) and saying what to do about
+ * them. Pure.
  */
 import { ErrorCodes, ListwashError } from '../errors.js';
 
@@ -15,13 +16,14 @@ const EXPORT_HINT = 'open it in a spreadsheet program and save/export it as "CSV
 
 interface Magic {
   bytes: readonly number[];
+  /** What the file is and what to do, after "the file ". */
   describe(sample: Buffer): string;
 }
 
 function describeZip(sample: Buffer): string {
   const latin = sample.toString('latin1');
-  if (latin.includes('xl/')) return 'looks like an Excel .xlsx workbook, not a CSV file';
-  if (latin.includes('opendocument.spreadsheet')) return 'looks like an OpenDocument .ods spreadsheet, not a CSV file';
+  if (latin.includes('xl/')) return `looks like an Excel .xlsx workbook, not a CSV file; ${EXPORT_HINT}`;
+  if (latin.includes('opendocument.spreadsheet')) return `looks like an OpenDocument .ods spreadsheet, not a CSV file; ${EXPORT_HINT}`;
   if (latin.includes('word/')) return 'looks like a Word .docx document, not a CSV file';
   return 'looks like a ZIP archive; unzip it and upload the CSV file inside';
 }
@@ -29,9 +31,15 @@ function describeZip(sample: Buffer): string {
 const MAGICS: readonly Magic[] = [
   { bytes: [0x50, 0x4b, 0x03, 0x04], describe: describeZip },
   { bytes: [0x50, 0x4b, 0x05, 0x06], describe: describeZip },
-  { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], describe: () => 'looks like a legacy Excel .xls (Office 97–2003) file, not a CSV file' },
-  { bytes: [0x1f, 0x8b], describe: () => 'is gzip-compressed; decompress it first' },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], describe: () => `looks like a legacy Excel .xls (Office 97–2003) file, not a CSV file; ${EXPORT_HINT}` },
+  { bytes: [0x1f, 0x8b], describe: () => 'is gzip-compressed; decompress it and upload the CSV file inside' },
   { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], describe: () => 'looks like a PDF document, not a CSV file' },
+];
+
+/** Text that is not CSV: a web page or a JSON document saved with a .csv name. */
+const TEXT_SHAPES: readonly { test: RegExp; describe: string }[] = [
+  { test: /^\s*(<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<!doctype\s+html)/i, describe: 'looks like an HTML page (a web page saved as .csv), not a CSV file' },
+  { test: /^\s*(\[\s*[{["]|\{\s*"[^"\n]*"\s*:)/, describe: 'looks like a JSON document, not a CSV file' },
 ];
 
 function startsWith(buf: Buffer, bytes: readonly number[]): boolean {
@@ -131,7 +139,7 @@ function nulShare(buf: Buffer, parity: 0 | 1): number {
 export function decodeSample(sample: Buffer): DecodedSample {
   if (sample.length === 0) throw new ListwashError(ErrorCodes.CSV_EMPTY, 'the file is empty');
   for (const magic of MAGICS) {
-    if (startsWith(sample, magic.bytes)) throw notText(`the file ${magic.describe(sample)}; ${EXPORT_HINT}`);
+    if (startsWith(sample, magic.bytes)) throw notText(`the file ${magic.describe(sample)}`);
   }
   if (startsWith(sample, [0xff, 0xfe, 0x00, 0x00]) || startsWith(sample, [0x00, 0x00, 0xfe, 0xff])) {
     throw notText(`the file is UTF-32 encoded; ${EXPORT_HINT}`, { encoding: 'utf-32' });
@@ -153,6 +161,9 @@ export function decodeSample(sample: Buffer): DecodedSample {
   const text = body.subarray(0, validEnd).toString('utf8');
   if (text.trim() === '') {
     throw new ListwashError(ErrorCodes.CSV_EMPTY, bom ? 'the file holds only a byte-order mark and blank space' : 'the file holds only blank space');
+  }
+  for (const shape of TEXT_SHAPES) {
+    if (shape.test.test(text)) throw notText(`the file ${shape.describe}; export the list as CSV instead`);
   }
   return { text, bom };
 }

@@ -193,3 +193,14 @@ describe('readCsvRows', () => {
     expect(input.destroyed).toBe(true);
   });
 });
+
+describe("readCsvRows with Excel's sep= line", () => {
+  it('skips the sep= line before the header, and numbers lines from the top of the file', async () => {
+    const text = 'sep=;\nemail;name\nann@example.org;Ann\nbob@example.net;Bob\n';
+    const rows = await collect(chunked(text, 3), sniffCsv(Buffer.from(text)));
+    expect(rows).toEqual([
+      { index: 0, line: 3, fields: ['ann@example.org', 'Ann'] },
+      { index: 1, line: 4, fields: ['bob@example.net', 'Bob'] },
+    ]);
+  });
+});
