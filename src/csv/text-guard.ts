@@ -64,15 +64,17 @@ export class TextGuard {
       this.carry = cut === data.length ? EMPTY : Buffer.from(data.subarray(cut));
       return -1;
     }
-    const nulAt = body.indexOf(0);
-    const { invalidAt } = checkUtf8(body);
+    // The slow path, on all the bytes: a sequence cut short *before* the tail is invalid (`checkUtf8` forgives only
+    // the one cut by the end of its input, which is what is carried).
+    const nulAt = data.indexOf(0);
+    const { invalidAt, validEnd } = checkUtf8(data);
     const at = nulAt !== -1 && (invalidAt === -1 || nulAt < invalidAt) ? nulAt : invalidAt;
     if (at === -1) {
       // `checkUtf8` defines what is valid; `isUtf8` is only the fast path.
-      this.carry = cut === data.length ? EMPTY : Buffer.from(data.subarray(cut));
+      this.carry = validEnd === data.length ? EMPTY : Buffer.from(data.subarray(validEnd));
       return -1;
     }
-    this.bad = { offset: base + at, value: body[at] as number, nul: at === nulAt };
+    this.bad = { offset: base + at, value: data[at] as number, nul: at === nulAt };
     return Math.max(0, at - carried);
   }
 

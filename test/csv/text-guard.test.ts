@@ -120,6 +120,14 @@ describe('TextGuard', () => {
     expect(g.scan(Buffer.from('fine'))).toBe(0);
   });
 
+  it('catches a lead byte cut short by the next lead byte across chunks (found by the property test)', () => {
+    const g = new TextGuard();
+    const bytes = [0xc3, 0xf0, 0x9f, 0x98, 0x80];
+    const found = bytes.map((b) => g.scan(Buffer.from([b])));
+    expect(found[1]).toBe(0);
+    expect(g.error(1).details).toMatchObject({ offset: 0, byte: '0xC3' });
+  });
+
   it('says a bug when asked for an error without a bad byte', () => {
     expect(() => new TextGuard().error(1)).toThrow(/without a bad byte/);
   });
