@@ -2,7 +2,7 @@
  * Aggregate: once every batch of a list is done, stream the original CSV again and write, under the
  * output prefix, `report.csv` (every input row, in input order, with its verdict columns),
  * `clean.csv` / `risky.csv` / `invalid.csv` / `unknown.csv` (original columns, by status) and
- * `summary.json`. Rows are looked up in the results hash a batch at a time (the lookup of the next
+ * `summary.json`; the caller marks the list done (`ListLifecycle.done`). Rows are looked up in the results hash a batch at a time (the lookup of the next
  * batch overlaps writing the current one); nothing holds the list.
  */
 import { once } from 'node:events';
@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
+import { renderReportHtml, ReportTally } from '../report/index.js';
 import { joinLocation, parseLocation, storeFor, type Store, type WriteHandle } from '../storage/index.js';
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
 import type { ListState } from './list-state.js';
@@ -229,6 +230,9 @@ interface PendingBatch {
   stored: Promise<(string | null)[]>;
 }
 
+/** Rows written between two looks at whether the list was cancelled meanwhile. */
+const STOP_CHECK_ROWS = 50_000;
+
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
 
@@ -238,7 +242,7 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
   if (!meta) throw new ListwashError(ErrorCodes.JOB_NOT_FOUND, `list ${listId} has no state (expired or never split)`);
   if (!meta.dialect) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} was not split`);
   const dialect = JSON.parse(meta.dialect) as CsvDialect;
-  await state.set({ status: 'aggregating' });
+  await state.transition('aggregating', ['probing', 'aggregating']);
   await state.mark('aggregateStartedAt');
 
   const inLoc = parseLocation(meta.input);
@@ -260,6 +264,7 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
   const width = dialect.columnCount;
   const emailColumn = dialect.emailColumn;
   const decoder = new VerdictDecoder();
+  const tally = new ReportTally();
 
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const keys: string[] = [];
@@ -299,10 +304,17 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
       inc(counts.byStatus, v.status);
       inc(counts.byReason, v.reason);
       inc(counts.byBounceRisk, v.bounceRisk);
+      tally.add(a, v.status);
     }
     counts.rows += rows.length;
     await Promise.all(outs.map((o) => o.flush()));
+    // A list cancelled meanwhile writes nothing (the outputs are aborted below).
+    if ((sinceCheck += rows.length) >= STOP_CHECK_ROWS) {
+      sinceCheck = 0;
+      await state.assertActive();
+    }
   };
+  let sinceCheck = 0;
 
   const inFlight: PendingBatch[] = [];
   try {
@@ -347,14 +359,18 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
       totalSec: span('createdAt', 'aggregateDoneAt'),
     },
     mxHosts: await state.mxStats(),
+    ...tally.summary(),
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
     ...(deps.summaryExtras ? await deps.summaryExtras() : {}),
   };
+  await state.assertActive();
+  // report.html (the summary as charts) goes right before summary.json, the file that says the list is written.
+  const page = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'report.html'), { contentType: 'text/html; charset=utf-8' });
+  page.stream.end(renderReportHtml(summary));
+  await page.done;
   const handle = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'summary.json'), { contentType: 'application/json' });
   handle.stream.end(JSON.stringify(summary, null, 2) + '\n');
   await handle.done;
-  await state.set({ status: 'done', rowsWritten: counts.rows });
-  await state.touch();
   return summary;
 }
 
