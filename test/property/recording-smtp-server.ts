@@ -7,14 +7,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 
 /** Replies as lines (no line breaks), per verb; a verb's list is used in turn (cycled). */
 export interface ServerScript {
-  banner: string[];
-  ehlo: string[][];
-  helo: string[][];
-  starttls: string[][];
-  mail: string[][];
-  rcpt: string[][];
-  rset: string[][];
-  quit: string[][];
+  banner: readonly string[];
+  ehlo: readonly (readonly string[])[];
+  helo: readonly (readonly string[])[];
+  starttls: readonly (readonly string[])[];
+  mail: readonly (readonly string[])[];
+  rcpt: readonly (readonly string[])[];
+  rset: readonly (readonly string[])[];
+  quit: readonly (readonly string[])[];
 }
 
 /** What one connection saw. */
@@ -22,7 +22,7 @@ export interface Recording {
   /** Every byte the client sent. */
   bytes: Buffer;
   /** The replies sent to RCPT commands, in order. */
-  rcptReplies: string[][];
+  rcptReplies: (readonly string[])[];
 }
 
 type Verb = Exclude<keyof ServerScript, 'banner'>;
@@ -65,19 +65,19 @@ export class RecordingSmtpServer {
 
   private serve(socket: Socket, script: ServerScript, done: (r: Recording) => void): void {
     const received: Buffer[] = [];
-    const rcptReplies: string[][] = [];
+    const rcptReplies: (readonly string[])[] = [];
     const used: Record<Verb, number> = { ehlo: 0, helo: 0, starttls: 0, mail: 0, rcpt: 0, rset: 0, quit: 0 };
     let pending = '';
     let closing = false;
-    const next = (verb: Verb): string[] => {
+    const next = (verb: Verb): readonly string[] => {
       const list = script[verb];
-      return list[used[verb]++ % list.length] as string[];
+      return list[used[verb]++ % list.length] as readonly string[];
     };
     const answer = (line: string): void => {
       if (closing) return;
       const word = (line.split(' ', 1)[0] ?? '').toUpperCase();
       const verb: Verb | null = word === 'EHLO' ? 'ehlo' : word === 'HELO' ? 'helo' : word === 'STARTTLS' ? 'starttls' : word === 'MAIL' ? 'mail' : word === 'RCPT' ? 'rcpt' : word === 'RSET' ? 'rset' : word === 'QUIT' ? 'quit' : null;
-      const reply = verb ? next(verb) : ['500 5.5.1 command not recognised'];
+      const reply: readonly string[] = verb ? next(verb) : ['500 5.5.1 command not recognised'];
       if (verb === 'rcpt') rcptReplies.push(reply);
       socket.write(wire(reply));
       if (verb === 'quit' || (reply.at(-1) ?? '').startsWith('421')) {
