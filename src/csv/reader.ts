@@ -43,9 +43,10 @@ type Dialect = Pick<CsvDialect, 'delimiter' | 'hasHeader'> & Partial<Pick<CsvDia
 /**
  * Read the records of a CSV stream in batches: every record each input chunk completes, in order (a batch is never
  * empty). Cheaper per record than {@link readCsvRows}: callers loop over a batch without awaiting per record.
- * The header record (when `dialect.hasHeader`) and Excel's `sep=` line (when `dialect.sepLine`) are skipped. The input is consumed, and destroyed if iteration stops
- * early. Every byte is checked as text (no NUL, valid UTF-8: {@link TextGuard}), to the end of the file. Records
- * before a malformed one (or one holding a bad byte) are delivered before the error is thrown.
+ * The header record (when `dialect.hasHeader`) and Excel's `sep=` line (when `dialect.sepLine`) are skipped. The
+ * input is consumed, and destroyed if iteration stops early. Every byte is checked as text (no NUL, valid UTF-8:
+ * {@link TextGuard}), to the end of the file. Records before a malformed one (or one holding a bad byte) are
+ * delivered before the error is thrown.
  * @throws ListwashError `CSV_UNTERMINATED_QUOTE` / `CSV_MALFORMED` / `CSV_NOT_TEXT` (message starts `line N:`,
  *   `details.line`), `STORAGE_IO` when the input stream fails.
  */

@@ -89,11 +89,10 @@ export function checkUtf8(buf: Buffer): { invalidAt: number; validEnd: number } 
 /**
  * The 1-based line of the byte at `offset`, counted as a person would: CRLF, LF and a CR alone are one line break
  * each (inside quotes too — the way the record reader numbers lines).
- * @param line the line of `buf[start]` (default 1).
  */
-export function lineAt(buf: Buffer, offset: number, start = 0, line = 1): number {
-  let n = line;
-  for (let i = start; i < offset; i++) {
+export function lineAt(buf: Buffer, offset: number): number {
+  let n = 1;
+  for (let i = 0; i < offset; i++) {
     const c = buf[i];
     if (c === 0x0a) n++;
     else if (c === 0x0d && !(i + 1 < buf.length && buf[i + 1] === 0x0a)) n++;
