@@ -12,7 +12,7 @@ import type { MailResolver } from '../dns/resolver.js';
 import type { TargetPolicy } from '../net/targets.js';
 import { ProbeSession, type RcptRequest, type SessionFailure, type VerifyHooks } from '../smtp/probe-session.js';
 import { verdict, type ReplyClassification } from '../verdict.js';
-import { OPEN_GATE, type GateLease, type HostSignal, type ProbeGate } from './gate.js';
+import { OPEN_GATE, type GateLease, type GateRefusal, type HostSignal, type ProbeGate } from './gate.js';
 import { outcomeFrom, type AddressOutcome } from './outcome.js';
 
 /** How long a catch-all probe claim lasts, and how long other workers wait for its answer. */
@@ -165,12 +165,22 @@ export class DomainVerifier {
     let attemptsOnCandidate = 0;
     let lastFailure: ReplyClassification = { status: 'unknown', reason: 'connection_failed' };
     let lastFailureText: string | null = null;
+    // The first host that answered but refused the session, if no later host completed one.
+    let refusal: { host: string; failure: SessionFailure } | null = null;
+    // The first host the gate held back (cooldown) while a later one was tried.
+    let cooledDown: GateRefusal | null = null;
 
     while (remaining.length > 0 && candidateIdx < candidates.length) {
       if (signal?.aborted) break;
       const cand = candidates[candidateIdx]!;
       const stats = (hosts[cand.host] ??= { sessions: 0, rcpts: 0, replies4xx: 0, replies5xx: 0, connectFailures: 0, tls: 0 });
       const lease = await this.gate.acquire(cand.host);
+      if (!lease.granted && lease.why === 'cooldown' && candidateIdx + 1 < candidates.length) {
+        // The host asked us to back off (421 greeting, slow down): the next MX address may take us.
+        cooledDown ??= lease;
+        candidateIdx++;
+        continue;
+      }
       if (!lease.granted) {
         for (const i of remaining) outcomes.set(i, { address: requests[i]!.address, kind: 'deferred', retryInMs: lease.retryInMs, why: lease.why, group: lease.group });
         remaining = [];
@@ -214,12 +224,12 @@ export class DomainVerifier {
           candidateIdx++;
           continue;
         }
-        // The host answered but will not talk to us now (421, 554, …).
-        await this.report(cand.host, f.classification);
-        lastHost = cand.host;
-        for (const i of remaining) outcomes.set(i, sessionFailureOutcome(requests[i]!.address, f, cand.host));
-        remaining = [];
-        break;
+        // The host answered but refuses this session (421 busy, 554 …): tell the gate, and go on to the
+        // next MX address as MTAs do (RFC 5321 §3.8, §5.1). When none is left, the refusal stands.
+        await this.reportRefusal(cand.host, f);
+        refusal ??= { host: cand.host, failure: f };
+        candidateIdx++;
+        continue;
       }
       const session = opened.session;
       if (session.tls) stats.tls++;
@@ -295,6 +305,16 @@ export class DomainVerifier {
     // the claim back so the next attempt — ours or another worker's — probes instead of waiting.
     if (claimed && catchAll === null) await cache?.release?.(cacheKey);
     // Candidates exhausted (refused, silent, or dropping us) or aborted.
+    if (cooledDown && !signal?.aborted) {
+      const c = cooledDown;
+      for (const i of remaining) outcomes.set(i, { address: requests[i]!.address, kind: 'deferred', retryInMs: c.retryInMs, why: c.why, group: c.group });
+      remaining = [];
+    }
+    if (refusal && !signal?.aborted) {
+      lastHost ??= refusal.host;
+      for (const i of remaining) outcomes.set(i, sessionFailureOutcome(requests[i]!.address, refusal.failure, refusal.host));
+      remaining = [];
+    }
     for (const i of remaining) {
       const reason = signal?.aborted ? 'temporary_failure' : lastFailure.reason === 'timeout' ? 'timeout' : 'connection_failed';
       const text = signal?.aborted ? 'aborted' : `no MX host of ${domain} completed a session${lastFailureText ? ` (last: ${lastFailureText})` : ''}`;
@@ -320,6 +340,15 @@ export class DomainVerifier {
 
   private paced(lease: GateLease): { beforeRcpt?: () => Promise<void> } {
     return lease.beforeRcpt ? { beforeRcpt: lease.beforeRcpt } : {};
+  }
+
+  /**
+   * A refused session: a 421 greeting refuses this session, not the prober — back off the host (rate
+   * limit), unless its text names a ban of us (DNSBL …); other refusals report what they say.
+   */
+  private async reportRefusal(host: string, f: SessionFailure): Promise<void> {
+    if (f.reply?.code === 421 && f.classification.reason !== 'blocked') await this.gate.report(host, 'rate_limited');
+    else await this.report(host, f.classification);
   }
 
   private async report(host: string, c: ReplyClassification): Promise<void> {
