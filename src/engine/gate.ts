@@ -4,6 +4,8 @@
  * (src/throttle); the default gate lets everything through (single-process use, benchmarks).
  */
 
+import type { PermanentRefusal } from './outcome.js';
+
 /** Something the host did that the throttle should know about. */
 export type HostSignal =
   /** 421 / 4.7.x "slow down / too many connections". */
@@ -32,11 +34,17 @@ export interface GateRefusal {
   /** `busy`: all slots taken; `cooldown`: the host asked us to slow down; `open`: circuit open (ban signs). */
   why: 'busy' | 'cooldown' | 'open';
   group: string;
+  /** `open` only: the circuit was opened by this permanent refusal (reported with `blocked`). */
+  refusal?: PermanentRefusal;
 }
 
 export interface ProbeGate {
   acquire(mxHost: string): Promise<GateLease | GateRefusal>;
-  report(mxHost: string, signal: HostSignal): Promise<void>;
+  /**
+   * What the host did. `refusal`, with `blocked` only: the sign is a permanent refusal (a 5xx policy
+   * refusal of the prober) — the gate's circuit remembers it and hands it out with its `open` refusals.
+   */
+  report(mxHost: string, signal: HostSignal, refusal?: PermanentRefusal): Promise<void>;
 }
 
 /** A gate without limits. */

@@ -11,9 +11,11 @@ import { waitForValue, type TtlCache } from '../dns/cache.js';
 import type { MailResolver } from '../dns/resolver.js';
 import type { TargetPolicy } from '../net/targets.js';
 import { ProbeSession, type RcptRequest, type SessionFailure, type VerifyHooks } from '../smtp/probe-session.js';
+import { classifyReply } from '../smtp/classify.js';
+import type { SmtpReply } from '../smtp/reply.js';
 import { verdict, type ReplyClassification } from '../verdict.js';
-import { OPEN_GATE, type GateLease, type GateRefusal, type HostSignal, type ProbeGate } from './gate.js';
-import { outcomeFrom, type AddressOutcome } from './outcome.js';
+import { OPEN_GATE, type GateLease, type GateRefusal, type ProbeGate } from './gate.js';
+import { isPermanentRefusal, outcomeFrom, type AddressOutcome } from './outcome.js';
 
 /** How long a catch-all probe claim lasts, and how long other workers wait for its answer. */
 const CATCH_ALL_CLAIM_SEC = 60;
@@ -182,7 +184,7 @@ export class DomainVerifier {
         continue;
       }
       if (!lease.granted) {
-        for (const i of remaining) outcomes.set(i, { address: requests[i]!.address, kind: 'deferred', retryInMs: lease.retryInMs, why: lease.why, group: lease.group });
+        for (const i of remaining) outcomes.set(i, deferredOutcome(requests[i]!.address, lease));
         remaining = [];
         break;
       }
@@ -242,8 +244,9 @@ export class DomainVerifier {
         if (needProbe && cache) {
           // Publish the catch-all answer as soon as it arrives, for workers waiting on our claim.
           hooks.onReply = (address, reply) => {
-            if (address !== probeAddress || (reply.code >= 400 && reply.code < 500)) return;
-            publishCatchAll(reply.code < 300).catch((err: unknown) => process.emitWarning(`listwash: publishing catch-all of ${domain}: ${String(err)}`));
+            const answer = address === probeAddress ? catchAllAnswer(reply) : null;
+            if (answer === null) return;
+            publishCatchAll(answer).catch((err: unknown) => process.emitWarning(`listwash: publishing catch-all of ${domain}: ${String(err)}`));
           };
         }
         const results = await session.verify(batch, hooks);
@@ -254,10 +257,7 @@ export class DomainVerifier {
         if (needProbe) {
           offset = 1;
           const probe = results[0]!;
-          if (probe.reply && probe.stage === 'rcpt') {
-            if (probe.reply.code >= 200 && probe.reply.code < 300) catchAll = true;
-            else if (probe.reply.code >= 500) catchAll = false;
-          }
+          if (probe.reply && probe.stage === 'rcpt') catchAll = catchAllAnswer(probe.reply);
           if (catchAll !== null) {
             needProbe = false;
             await publishCatchAll(catchAll);
@@ -265,7 +265,8 @@ export class DomainVerifier {
             needProbe = false; // a 4xx for the probe: undecided, do not spend another RCPT on it now
           }
         }
-        let worst: ReplyClassification | null = null;
+        // The reply that made us stop (rate limit or ban sign): it decides for the addresses not sent.
+        let worst = null as { classification: ReplyClassification; reply: SmtpReply | null } | null;
         const unsent: number[] = [];
         take.forEach((reqIdx, k) => {
           const r = results[k + offset]!;
@@ -277,10 +278,10 @@ export class DomainVerifier {
           }
           const o = outcomeFrom(r.address, r.classification, { mxHost: cand.host, reply: r.reply, error: r.error, catchAll });
           outcomes.set(reqIdx, o);
-          if (r.classification.reason === 'rate_limited' || r.classification.reason === 'blocked') worst = r.classification;
+          if (r.classification.reason === 'rate_limited' || r.classification.reason === 'blocked') worst = { classification: r.classification, reply: r.reply };
         });
         remaining = [...unsent, ...remaining.slice(take.length)];
-        if (worst) await this.report(cand.host, worst);
+        if (worst) await this.report(cand.host, worst.classification, worst.reply);
         else await this.gate.report(cand.host, 'ok');
         if (unsent.length > 0) {
           attemptsOnCandidate++;
@@ -292,7 +293,7 @@ export class DomainVerifier {
         if (worst) {
           // The host asked us to back off: the rest waits for the throttle, not for another session now.
           for (const i of remaining) {
-            outcomes.set(i, outcomeFrom(requests[i]!.address, worst, { mxHost: cand.host, reply: null, error: 'not attempted: host asked us to back off', catchAll }));
+            outcomes.set(i, outcomeFrom(requests[i]!.address, worst.classification, { mxHost: cand.host, reply: worst.reply, error: 'not attempted: host asked us to back off', catchAll }));
           }
           remaining = [];
         }
@@ -307,7 +308,7 @@ export class DomainVerifier {
     // Candidates exhausted (refused, silent, or dropping us) or aborted.
     if (cooledDown && !signal?.aborted) {
       const c = cooledDown;
-      for (const i of remaining) outcomes.set(i, { address: requests[i]!.address, kind: 'deferred', retryInMs: c.retryInMs, why: c.why, group: c.group });
+      for (const i of remaining) outcomes.set(i, deferredOutcome(requests[i]!.address, c));
       remaining = [];
     }
     if (refusal && !signal?.aborted) {
@@ -348,13 +349,30 @@ export class DomainVerifier {
    */
   private async reportRefusal(host: string, f: SessionFailure): Promise<void> {
     if (f.reply?.code === 421 && f.classification.reason !== 'blocked') await this.gate.report(host, 'rate_limited');
-    else await this.report(host, f.classification);
+    else await this.report(host, f.classification, f.reply);
   }
 
-  private async report(host: string, c: ReplyClassification): Promise<void> {
-    const s: HostSignal | null = c.reason === 'rate_limited' ? 'rate_limited' : c.reason === 'blocked' ? 'blocked' : null;
-    if (s) await this.gate.report(host, s);
+  /** Rate limits and ban signs go to the gate; a permanent refusal with its reply, for the circuit to remember. */
+  private async report(host: string, c: ReplyClassification, reply: SmtpReply | null): Promise<void> {
+    if (c.reason === 'rate_limited') await this.gate.report(host, 'rate_limited');
+    else if (isPermanentRefusal(c, reply)) await this.gate.report(host, 'blocked', { mxHost: host, reply: reply.raw });
+    else if (c.reason === 'blocked') await this.gate.report(host, 'blocked');
   }
+}
+
+/**
+ * What the reply to the catch-all probe (a local part nobody has) says about the domain: accepted →
+ * catch-all; a mailbox refusal (not found, disabled, rejected) → not; anything else — greylisting,
+ * rate limits, a refusal of the prober — says nothing.
+ */
+export function catchAllAnswer(reply: SmtpReply): boolean | null {
+  const c = classifyReply('rcpt', reply);
+  if (c.reason === 'accepted') return true;
+  return c.status === 'undeliverable' ? false : null;
+}
+
+function deferredOutcome(address: string, r: GateRefusal): AddressOutcome {
+  return { address, kind: 'deferred', retryInMs: r.retryInMs, why: r.why, group: r.group, ...(r.refusal ? { refusal: r.refusal } : {}) };
 }
 
 function sessionFailureOutcome(address: string, f: SessionFailure, host: string): AddressOutcome {

@@ -5,12 +5,15 @@
  *   schedule; when the schedule is used up, the last answer stands (e.g. `unknown/greylisted`);
  * - the throttle refused a session slot (`busy`, `cooldown`) → the job is moved to delayed with jitter:
  *   the worker never sleeps holding a slot and the queue is never paused;
- * - ban signs (circuit `open`, 5.7.x / 554 refusals) and rate limits → held back, and after
- *   `blockedPatienceSec` they end `unknown/blocked` (or their last answer) instead of waiting forever.
+ * - a permanent refusal of the prober (a 5xx policy refusal such as a DNSBL listing, or a circuit
+ *   opened by one) → ends `unknown/blocked` at once, with the server's reply: waiting cannot change it;
+ * - signs that may pass (4xx ban signs, circuit `open` without a permanent refusal, rate limits) → held
+ *   back, and after `blockedPatienceSec` they end `unknown/blocked` (or their last answer) instead of
+ *   waiting forever.
  */
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import type { AddressOutcome, DomainResult, DomainVerifier } from '../engine/index.js';
+import { verdictOfRefusal, type AddressOutcome, type DomainResult, type DomainVerifier } from '../engine/index.js';
 import { verdict } from '../verdict.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
 import type { ListState } from './list-state.js';
@@ -44,8 +47,10 @@ export function planNextRun(
   const retry = outcomes.filter((o) => o.kind === 'retry');
   const deferred = outcomes.filter((o) => o.kind === 'deferred');
   const greylist = retry.filter((o) => o.kind === 'retry' && (o.retry === 'greylist' || o.retry === 'connection'));
-  const held = retry.filter((o) => o.kind === 'retry' && (o.retry === 'rate_limited' || o.retry === 'blocked'));
-  const open = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open');
+  const refused = retry.filter((o) => o.kind === 'retry' && o.permanent === true);
+  const held = retry.filter((o) => o.kind === 'retry' && (o.retry === 'rate_limited' || o.retry === 'blocked') && o.permanent !== true);
+  const refusedByCircuit = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open' && o.refusal !== undefined);
+  const open = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open' && o.refusal === undefined);
   const waiting = deferred.filter((o) => o.kind === 'deferred' && o.why !== 'open');
 
   const finalize: AddressOutcome[] = [];
@@ -54,6 +59,12 @@ export function planNextRun(
   let why = '';
   let nextAttempt = attempt;
   let heldSince = data.heldSince;
+
+  // Permanent refusals end now, with the deciding reply (the server's own, or the one the circuit keeps).
+  finalize.push(...refused);
+  for (const o of refusedByCircuit) {
+    if (o.kind === 'deferred' && o.refusal) finalize.push({ address: o.address, kind: 'final', verdict: verdictOfRefusal(o.refusal) });
+  }
 
   if (greylist.length > 0) {
     if (attempt < delays.length) {

@@ -4,7 +4,7 @@
  * time passed in. Never accepts message data: DATA and BDAT are counted and refused.
  */
 import { ADVERTISED_SIZE } from './smtp-options.js';
-import { SIM_REPLIES, toWire, type HostPolicy } from './smtp-policy.js';
+import { dnsblReply, SIM_REPLIES, toWire, type HostPolicy } from './smtp-policy.js';
 
 /**
  * What the transport must do after sending the reply:
@@ -226,6 +226,7 @@ export class SmtpSession {
     if (to === undefined || to === '') return R.rcptSyntax;
     const p = this.policy;
     if (p.isBanned(this.clientIp, now)) return R.banned;
+    if (p.opts.dnsblStage !== 'connect' && p.dnsbl(this.clientIp)) return toWire(dnsblReply(this.clientIp));
     if (!p.admitRcpt(this.clientIp, now)) return R.rate;
     this.txRcpts++;
     const max = p.opts.maxRcptPerTransaction;

@@ -39,6 +39,8 @@ export class SimHostStats {
   tlsSessions = 0;
   /** Connections refused at connect because the client IP was banned. */
   bannedConnections = 0;
+  /** Refusals of a DNSBL-listed client (greetings or RCPTs, see `dnsblClients`). */
+  dnsblRefusals = 0;
   /** Connections reset by `dropAfterCommands`. */
   droppedConnections = 0;
   /** Socket errors on client connections (resets by the client, TLS failures). */
@@ -92,6 +94,7 @@ export class SimHostStats {
     this.greylisted = 0;
     this.tlsSessions = 0;
     this.bannedConnections = 0;
+    this.dnsblRefusals = 0;
     this.droppedConnections = 0;
     this.socketErrors = 0;
   }

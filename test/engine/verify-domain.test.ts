@@ -26,6 +26,7 @@ const spec = {
     'banned.test': { mx: [{ host: 'mx.banned.test', preference: 10 }] },
     'refused.test': { mx: [{ host: 'mx.refused.test', preference: 10 }] },
     'policy.test': { mx: [{ host: 'mx.policy.test', preference: 10 }] },
+    'dnsbl.test': { mx: [{ host: 'mx.dnsbl.test', preference: 10 }] },
     'busyprimary.test': { mx: [{ host: 'mx1.busyprimary.test', preference: 10 }, { host: 'mx2.busyprimary.test', preference: 20 }] },
   },
   hosts: {
@@ -46,6 +47,7 @@ const spec = {
     'mx.policy.test': { mailboxes: ['pat'], mailFromReply: '550 5.7.1 Sender rejected by policy' },
     'mx1.busyprimary.test': { connectReply: '421 4.7.0 mx1.busyprimary.test Too busy, try later' },
     'mx2.busyprimary.test': { mailboxes: ['heidi'] },
+    'mx.dnsbl.test': { mailboxes: ['x'], dnsblClients: true as const },
   },
 };
 
@@ -229,6 +231,35 @@ describe('DomainVerifier against the simulated world', () => {
     const coolAll: ProbeGate = { acquire: async (h) => ({ granted: false, retryInMs: 30_000, why: 'cooldown', group: h }), report: async () => undefined };
     const out = await verify('busyprimary.test', ['heidi'], {}, { gate: coolAll });
     expect(out.map((o) => o.kind === 'deferred' && `${o.why}@${o.group}`)).toEqual(['cooldown@mx2.busyprimary.test']);
+  });
+
+  it('a DNSBL refusal at RCPT is permanent: every address — also those never sent — keeps the server\'s reply, and the gate is told to remember it', async () => {
+    const reports: unknown[][] = [];
+    const gate: ProbeGate = {
+      acquire: async (h) => ({ granted: true, group: h, release: async () => undefined }),
+      report: async (...args) => {
+        reports.push(args);
+      },
+    };
+    const cache = new MemoryTtlCache();
+    const out = await verify('dnsbl.test', ['x', 'y', 'z'], { LISTWASH_RCPT_PER_SESSION: '2' }, { gate, cache });
+    expect(reasons(out)).toEqual(['retry:blocked', 'retry:blocked', 'retry:blocked']);
+    for (const o of out) {
+      expect(o.kind === 'retry' && o.permanent).toBe(true);
+      expect(o.kind === 'retry' && o.verdict.smtpCode).toBe(554);
+      expect(o.kind === 'retry' && o.verdict.smtpReply).toMatch(/^554 5\.7\.1 Service unavailable; Client host \[[0-9.]+\] blocked using dnsbl\.sim\.test$/);
+    }
+    expect(reports).toEqual([['mx.dnsbl.test', 'blocked', { mxHost: 'mx.dnsbl.test', reply: (out[0] as { verdict: { smtpReply: string } }).verdict.smtpReply }]]);
+    // The catch-all probe was refused too: that says nothing about the domain, so nothing is cached.
+    expect(await cache.get('catchall:dnsbl.test')).toBeNull();
+    expect(world.host('mx.dnsbl.test').stats.connections).toBe(1);
+  });
+
+  it('addresses refused by a circuit that a permanent refusal opened carry that refusal', async () => {
+    const refusal = { mxHost: 'mx.dnsbl.test', reply: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' };
+    const gate: ProbeGate = { acquire: async (h) => ({ granted: false, retryInMs: 300_000, why: 'open', group: h, refusal }), report: async () => undefined };
+    const out = await verify('dnsbl.test', ['x'], {}, { gate });
+    expect(out).toEqual([{ address: 'x@dnsbl.test', kind: 'deferred', retryInMs: 300_000, why: 'open', group: 'mx.dnsbl.test', refusal }]);
   });
 
   it('defers without any connection when the gate refuses a slot', async () => {

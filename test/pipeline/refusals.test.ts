@@ -1,6 +1,7 @@
 /**
  * Refusals through the real pipeline, with the default patience (900 s) in force so that nothing here
- * may wait for it: a primary MX that greets with 421 "too busy" while the backup works (issue 7 item 12).
+ * may wait for it: a primary MX that greets with 421 "too busy" while the backup works (issue 7 item
+ * 12), and a host that refuses the prober for good — a DNSBL listing at RCPT (issue 7 item 13).
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +19,13 @@ const spec: SimWorldSpec = {
         { host: 'mx2.busyprimary.test', preference: 20 },
       ],
     },
+    'listed.test': { mx: [{ host: 'mx.listed.test', preference: 10 }] },
+    'listed2.test': { mx: [{ host: 'mx.listed.test', preference: 10 }] },
   },
   hosts: {
     'mx1.busyprimary.test': { connectReply: BUSY_GREETING },
     'mx2.busyprimary.test': { mailboxes: ['alice', 'bob'] },
+    'mx.listed.test': { mailboxes: ['alice'], dnsblClients: true },
   },
 };
 
@@ -63,5 +67,23 @@ describe('a primary MX that greets with 421 "too busy" while the backup works', 
     expect(primary.state.circuit.open).toBe(false);
     expect(primary.state.cooldownUntil).not.toBeNull();
     expect(fx.world.host('mx1.busyprimary.test').stats.rcptCount).toBe(0);
+  });
+});
+
+describe('a host that refuses the prober for good (554 5.7.1 … blocked using <dnsbl>, at RCPT)', () => {
+  it('ends every address at once as unknown/blocked with the server\'s own reply — also the batches the open circuit refuses', async () => {
+    const host = fx.world.host('mx.listed.test');
+    const addresses = ['alice@listed.test', 'bob@listed.test', 'carl@listed.test', 'dora@listed.test', 'eve@listed2.test', 'finn@listed2.test', 'gus@listed2.test'];
+    const { rows } = await fx.clean('listed', emailCsv(addresses), 20_000);
+    for (const r of rows) {
+      expect([r.email, r.status, r.reason, r.bounce_risk, r.smtp_code, r.mx_host]).toEqual([r.email, 'unknown', 'blocked', 'unknown', '554', 'mx.listed.test']);
+      expect(r.smtp_reply).toMatch(/^554 5\.7\.1 Service unavailable; Client host \[[0-9.]+\] blocked using dnsbl\.sim\.test$/);
+    }
+    expect(rows.map((r) => r.email)).toEqual(addresses);
+    // The first session's refusal opened the circuit; the later batches were refused by it, not probed.
+    expect(host.stats.connections).toBe(1);
+    const circuit = (await throttleOf('mx.listed.test')).state.circuit;
+    expect(circuit.open).toBe(true);
+    expect(circuit.permanentRefusal).toContain('blocked using dnsbl.sim.test');
   });
 });
