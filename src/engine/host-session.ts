@@ -1,0 +1,159 @@
+/**
+ * One SMTP session with one MX address, for a batch of one domain's addresses: open → verify the batch
+ * (the catch-all probe first when it is still wanted) → classify every reply → report to the gate what
+ * the host did. The gate's lease is taken and given back by the caller.
+ */
+import { ProbeSession, type RcptRequest, type SessionFailure, type VerifyHooks } from '../smtp/probe-session.js';
+import type { SmtpReply } from '../smtp/reply.js';
+import type { ReplyClassification } from '../verdict.js';
+import type { Candidate } from './candidates.js';
+import type { CatchAllProbe } from './catch-all.js';
+import type { GateLease, ProbeGate } from './gate.js';
+import { isPermanentRefusal, outcomeFrom, type AddressOutcome } from './outcome.js';
+
+/** The connection and conversation settings a session needs (see `EngineSettings`). */
+export interface SessionSettings {
+  smtpPort: number;
+  heloName: string;
+  mailFrom: string;
+  tlsVerify: boolean;
+  connectTimeoutMs: number;
+  bannerTimeoutMs: number;
+  commandTimeoutMs: number;
+  sessionTimeoutMs: number;
+  rcptPerTransaction: number;
+}
+
+/** Per-MX-host counters of a verify call (summary.json's `mxHosts`). */
+export interface HostStats {
+  sessions: number;
+  rcpts: number;
+  replies4xx: number;
+  replies5xx: number;
+  connectFailures: number;
+  tls: number;
+}
+
+/** An address of the batch: its index in the verify call and its request. */
+export interface BatchEntry {
+  index: number;
+  request: RcptRequest;
+}
+
+/** A reply that made the session stop short: the host asked us to back off, or refused us. */
+export interface StopReply {
+  classification: ReplyClassification;
+  reply: SmtpReply | null;
+}
+
+export type SessionEnd =
+  /** The STARTTLS handshake failed: the host may be tried again in plain text. */
+  | { kind: 'tls_failed'; failure: SessionFailure }
+  /** No SMTP conversation at all: TCP refused, timed out, or no greeting (tarpit). */
+  | { kind: 'unreachable'; failure: SessionFailure }
+  /** The host answered but refused this session (421, 554, a 5xx to EHLO). Reported to the gate. */
+  | { kind: 'refused'; failure: SessionFailure }
+  /**
+   * A conversation. `outcomes`: the addresses answered; `unsent`: those that got no answer at all
+   * (the connection was lost; `lost` says how); `stop`: a rate limit or refusal of the prober that
+   * the rest of the domain's addresses must not be sent after (reported to the gate).
+   */
+  | { kind: 'talked'; outcomes: Map<number, AddressOutcome>; unsent: number[]; lost: { classification: ReplyClassification; error: string } | null; stop: StopReply | null };
+
+export class HostSession {
+  constructor(
+    private readonly settings: SessionSettings,
+    private readonly gate: ProbeGate,
+  ) {}
+
+  /** Run one session at `candidate` under `lease`. Throws only for programming errors, never for what a server or network does. */
+  async run(candidate: Candidate, lease: GateLease, batch: BatchEntry[], probe: CatchAllProbe, stats: HostStats, startTls: boolean, signal?: AbortSignal): Promise<SessionEnd> {
+    const s = this.settings;
+    const opened = await ProbeSession.open({
+      address: candidate.ip,
+      port: s.smtpPort,
+      serverName: candidate.host,
+      heloName: s.heloName,
+      mailFrom: s.mailFrom,
+      startTls,
+      tlsVerify: s.tlsVerify,
+      connectTimeoutMs: s.connectTimeoutMs,
+      bannerTimeoutMs: s.bannerTimeoutMs,
+      commandTimeoutMs: s.commandTimeoutMs,
+      sessionTimeoutMs: s.sessionTimeoutMs,
+      rcptPerTransaction: s.rcptPerTransaction,
+      ...(signal ? { signal } : {}),
+    });
+    stats.sessions++;
+    if (!opened.ok) return this.notStarted(candidate.host, opened.failure, stats);
+    const session = opened.session;
+    if (session.tls) stats.tls++;
+    try {
+      return await this.converse(session, candidate.host, lease, batch, probe, stats);
+    } finally {
+      await session.quit();
+    }
+  }
+
+  private async notStarted(host: string, f: SessionFailure, stats: HostStats): Promise<SessionEnd> {
+    if (f.stage === 'tls') return { kind: 'tls_failed', failure: f };
+    if (f.stage === 'connect' && f.reply === null) {
+      stats.connectFailures++;
+      if (f.errorKind === 'connect_failed' || f.errorKind === 'connect_timeout') await this.gate.report(host, 'connect_failed');
+      return { kind: 'unreachable', failure: f };
+    }
+    await this.reportRefusal(host, f);
+    return { kind: 'refused', failure: f };
+  }
+
+  /** RCPT TO for the batch (after the catch-all probe if wanted), then one outcome per answered address. */
+  private async converse(session: ProbeSession, host: string, lease: GateLease, batch: BatchEntry[], probe: CatchAllProbe, stats: HostStats): Promise<SessionEnd> {
+    const probeRequest = probe.request();
+    const sent: RcptRequest[] = batch.map((b) => b.request);
+    if (probeRequest) sent.unshift(probeRequest);
+    const hooks: VerifyHooks = {
+      ...(lease.beforeRcpt ? { beforeRcpt: lease.beforeRcpt } : {}),
+      ...(probeRequest ? { onReply: probe.onReply } : {}),
+    };
+    const results = await session.verify(sent, hooks);
+    stats.rcpts += session.counters.rcpt;
+    stats.replies4xx += session.counters.replies4xx;
+    stats.replies5xx += session.counters.replies5xx;
+    if (probeRequest) await probe.settle(results[0]!);
+    const offset = probeRequest ? 1 : 0;
+
+    const outcomes = new Map<number, AddressOutcome>();
+    const unsent: number[] = [];
+    let lost = null as { classification: ReplyClassification; error: string } | null;
+    let stop = null as StopReply | null;
+    batch.forEach((entry, k) => {
+      const r = results[k + offset]!;
+      if (r.reply === null && r.error !== null && (r.classification.reason === 'connection_failed' || r.classification.reason === 'timeout')) {
+        unsent.push(entry.index); // no answer at all: try it again on this or the next host
+        lost = { classification: r.classification, error: r.error };
+        return;
+      }
+      outcomes.set(entry.index, outcomeFrom(r.address, r.classification, { mxHost: host, reply: r.reply, error: r.error, catchAll: probe.catchAll }));
+      if (r.classification.reason === 'rate_limited' || r.classification.reason === 'blocked') stop = { classification: r.classification, reply: r.reply };
+    });
+    if (stop) await this.report(host, stop);
+    else await this.gate.report(host, 'ok');
+    return { kind: 'talked', outcomes, unsent, lost, stop };
+  }
+
+  /**
+   * A refused session: a 421 greeting refuses this session, not the prober — back off the host (rate
+   * limit), unless its text names a ban of us (DNSBL …); other refusals report what they say.
+   */
+  private async reportRefusal(host: string, f: SessionFailure): Promise<void> {
+    if (f.reply?.code === 421 && f.classification.reason !== 'blocked') await this.gate.report(host, 'rate_limited');
+    else await this.report(host, { classification: f.classification, reply: f.reply });
+  }
+
+  /** Rate limits and ban signs go to the gate; a permanent refusal with its reply, for the circuit to remember. */
+  private async report(host: string, { classification: c, reply }: StopReply): Promise<void> {
+    if (c.reason === 'rate_limited') await this.gate.report(host, 'rate_limited');
+    else if (isPermanentRefusal(c, reply)) await this.gate.report(host, 'blocked', { mxHost: host, reply: reply.raw });
+    else if (c.reason === 'blocked') await this.gate.report(host, 'blocked');
+  }
+}
