@@ -2,7 +2,7 @@
  * Aggregate: once every batch of a list is done, stream the original CSV again and write, under the
  * output prefix, `report.csv` (every input row, in input order, with its verdict columns),
  * `clean.csv` / `risky.csv` / `invalid.csv` / `unknown.csv` (original columns, by status) and
- * `summary.json`. Rows are looked up in the results hash a batch at a time (the lookup of the next
+ * `summary.json`; the caller marks the list done (`ListLifecycle.done`). Rows are looked up in the results hash a batch at a time (the lookup of the next
  * batch overlaps writing the current one); nothing holds the list.
  */
 import { once } from 'node:events';
@@ -229,6 +229,9 @@ interface PendingBatch {
   stored: Promise<(string | null)[]>;
 }
 
+/** Rows written between two looks at whether the list was cancelled meanwhile. */
+const STOP_CHECK_ROWS = 50_000;
+
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
 
@@ -238,7 +241,7 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
   if (!meta) throw new ListwashError(ErrorCodes.JOB_NOT_FOUND, `list ${listId} has no state (expired or never split)`);
   if (!meta.dialect) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} was not split`);
   const dialect = JSON.parse(meta.dialect) as CsvDialect;
-  await state.set({ status: 'aggregating' });
+  await state.transition('aggregating', ['probing', 'aggregating']);
   await state.mark('aggregateStartedAt');
 
   const inLoc = parseLocation(meta.input);
@@ -302,7 +305,13 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
     }
     counts.rows += rows.length;
     await Promise.all(outs.map((o) => o.flush()));
+    // A list cancelled meanwhile writes nothing (the outputs are aborted below).
+    if ((sinceCheck += rows.length) >= STOP_CHECK_ROWS) {
+      sinceCheck = 0;
+      await state.assertActive();
+    }
   };
+  let sinceCheck = 0;
 
   const inFlight: PendingBatch[] = [];
   try {
@@ -350,11 +359,10 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
     ...(deps.summaryExtras ? await deps.summaryExtras() : {}),
   };
+  await state.assertActive();
   const handle = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'summary.json'), { contentType: 'application/json' });
   handle.stream.end(JSON.stringify(summary, null, 2) + '\n');
   await handle.done;
-  await state.set({ status: 'done', rowsWritten: counts.rows });
-  await state.touch();
   return summary;
 }
 

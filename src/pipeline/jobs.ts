@@ -11,6 +11,8 @@ export interface SplitJobData {
   output: string;
   /** Header name or 0-based index of the email column; default: detected. */
   emailColumn?: string | number;
+  /** Where to POST the signed callback when the list ends (`http://` or `https://`). */
+  callbackUrl?: string;
 }
 
 /** Batch job: probe up to `batchSize` unique addresses of one domain. */
@@ -28,6 +30,8 @@ export interface ProbeJobData {
   attempt?: number;
   /** When this batch was first held back by ban signs / rate limits (ms epoch), for the patience. */
   heldSince?: number;
+  /** Final verdicts of this batch so far (its runs before this one), for the list's progress counters. */
+  progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number> };
 }
 
 export interface AggregateJobData {
@@ -47,10 +51,12 @@ export function validateSplitJob(d: unknown): SplitJobData {
   if (o.emailColumn !== undefined && typeof o.emailColumn !== 'string' && !(typeof o.emailColumn === 'number' && Number.isInteger(o.emailColumn) && o.emailColumn >= 0)) {
     bad('emailColumn must be a header name or a 0-based column index');
   }
+  if (o.callbackUrl !== undefined && (typeof o.callbackUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(o.callbackUrl))) bad('callbackUrl must be an http:// or https:// URL');
   return {
     listId: o.listId,
     input: o.input,
     output: o.output,
     ...(o.emailColumn !== undefined ? { emailColumn: o.emailColumn as string | number } : {}),
+    ...(o.callbackUrl !== undefined ? { callbackUrl: o.callbackUrl as string } : {}),
   };
 }

@@ -118,4 +118,16 @@ export class LocalStore implements Store {
       throw ioError('stat', file, err);
     }
   }
+
+  async delete(loc: Location): Promise<boolean> {
+    const file = asFile(loc);
+    assertObjectLocation(file, 'delete');
+    try {
+      await unlink(file.path);
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw ioError('delete', file, err);
+    }
+  }
 }

@@ -3,7 +3,7 @@
  * for writes, HeadObject for exists/size. SDK errors become `STORAGE_NOT_FOUND` / `STORAGE_IO`.
  */
 import { Readable, PassThrough } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Location, S3Location } from './location.js';
@@ -140,6 +140,18 @@ export class S3Store implements Store {
 
   async size(loc: Location): Promise<number | null> {
     return (await this.head(asS3(loc)))?.size ?? null;
+  }
+
+  async delete(loc: Location): Promise<boolean> {
+    const s3 = asS3(loc);
+    assertObjectLocation(s3, 'delete');
+    if ((await this.head(s3)) === null) return false;
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
+      return true;
+    } catch (err) {
+      throw s3Error('delete', s3, err);
+    }
   }
 
   /** HeadObject: size and ETag, or `null` when the object (or bucket) does not exist or `loc` is a prefix. */

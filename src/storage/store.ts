@@ -46,6 +46,8 @@ export interface Store {
   exists(loc: Location): Promise<boolean>;
   /** Size in bytes, or `null` when it does not exist. */
   size(loc: Location): Promise<number | null>;
+  /** Remove an object/file. One that does not exist is not an error (returns false). */
+  delete(loc: Location): Promise<boolean>;
 }
 
 export interface StoreForOptions {
