@@ -52,6 +52,11 @@ export class CatchAllProbe {
   readonly address: string;
   private readonly key: string;
   private published = false;
+  /**
+   * The egress identity whose session got a reply that decided nothing (greylisting): the next
+   * attempt must probe from the same identity, or the greylisting triplet never clears.
+   */
+  undecidedOn: string | null = null;
 
   private constructor(
     readonly domain: string,
@@ -96,16 +101,19 @@ export class CatchAllProbe {
   };
 
   /**
-   * The probe's outcome from a session. A definite answer is kept and published; a reply that says
-   * nothing (4xx, refusal) ends probing for this call — no further RCPT is spent on it now.
+   * The probe's outcome from a session of egress identity `identity`. A definite answer is kept and
+   * published; a reply that says nothing (4xx, refusal) ends probing for this call — no further RCPT
+   * is spent on it now — and remembers the identity (see {@link undecidedOn}).
    */
-  async settle(r: RcptOutcome): Promise<void> {
+  async settle(r: RcptOutcome, identity?: string): Promise<void> {
     if (r.reply && r.stage === 'rcpt') this.known = catchAllAnswer(r.reply);
     if (this.known !== null) {
       this.wanted = false;
+      this.undecidedOn = null;
       await this.publish(this.known);
     } else if (r.reply) {
       this.wanted = false;
+      this.undecidedOn = identity ?? null;
     }
   }
 

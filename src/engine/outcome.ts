@@ -27,13 +27,14 @@ export interface PermanentRefusal {
 }
 
 export type AddressOutcome =
-  | { address: string; kind: 'final'; verdict: Verdict }
+  /** `identity`: the egress identity whose session got the answer. */
+  | { address: string; kind: 'final'; verdict: Verdict; identity?: string }
   /**
    * A provisional verdict: the pipeline retries per its schedule and keeps this one if retries run
    * out. `permanent`: a `blocked` verdict from a 5xx policy refusal of the prober — waiting will not
    * change it, so the pipeline ends it at once instead of holding it for the patience.
    */
-  | { address: string; kind: 'retry'; retry: RetryKind; verdict: Verdict; permanent?: true }
+  | { address: string; kind: 'retry'; retry: RetryKind; verdict: Verdict; permanent?: true; identity?: string }
   /**
    * Not attempted: the gate refused a session slot. `refusal`: the circuit (`open`) was opened by a
    * permanent refusal — the address can end at once with that reply.
@@ -45,6 +46,8 @@ export interface ReplyEvidence {
   reply: SmtpReply | null;
   error: string | null;
   catchAll: boolean | null;
+  /** The egress identity of the session. */
+  identity?: string;
 }
 
 function toReason(c: ReplyClassification): Reason {
@@ -72,8 +75,9 @@ export function verdictFrom(c: ReplyClassification, ev: ReplyEvidence): Verdict 
 export function outcomeFrom(address: string, c: ReplyClassification, ev: ReplyEvidence): AddressOutcome {
   const v = verdictFrom(c, ev);
   const retry = retryKindOf(c);
-  if (!retry) return { address, kind: 'final', verdict: v };
-  return isPermanentRefusal(c, ev.reply) ? { address, kind: 'retry', retry, verdict: v, permanent: true } : { address, kind: 'retry', retry, verdict: v };
+  const who = ev.identity !== undefined ? { identity: ev.identity } : {};
+  if (!retry) return { address, kind: 'final', verdict: v, ...who };
+  return isPermanentRefusal(c, ev.reply) ? { address, kind: 'retry', retry, verdict: v, permanent: true, ...who } : { address, kind: 'retry', retry, verdict: v, ...who };
 }
 
 /** A policy refusal of the prober with a permanent (5xx) code: waiting cannot change it. 4xx ban signs may pass. */

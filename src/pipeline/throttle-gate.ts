@@ -1,11 +1,12 @@
 /**
  * The engine's gate on top of the fleet-wide MX throttle: session slots are Redis leases (renewed
  * while a session runs, expiring if the worker dies), every RCPT waits for the group's GCRA budget,
- * and what hosts say feeds the adaptive limits and the circuit breaker.
+ * and what hosts say feeds the adaptive limits and the circuit breaker — all per (egress identity,
+ * MX group): each identity has the full budget and its own circuit at every host.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { GateLease, GateRefusal, HostSignal, ProbeGate } from '../engine/gate.js';
+import type { GateLease, GateRefusal, HostSignal, ProbeGate, ReportDetail } from '../engine/gate.js';
 import type { PermanentRefusal } from '../engine/outcome.js';
 import { MxThrottle, mxThrottleOptionsFromConfig, type ThrottleCounters, type ThrottleGroup } from '../throttle/index.js';
 
@@ -56,8 +57,8 @@ export async function createThrottleGate(cfg: Config, redis: Redis, holderId: st
 
   return {
     throttle,
-    async acquire(mxHost: string): Promise<GateLease | GateRefusal> {
-      const group = withSpacingMargin(throttle.groupFor(mxHost));
+    async acquire(mxHost: string, identity?: string): Promise<GateLease | GateRefusal> {
+      const group = withSpacingMargin(throttle.groupFor(mxHost, identity));
       seen.set(group.key, group);
       const r = await throttle.acquire(group, holderId);
       if (!r.granted) {
@@ -86,8 +87,9 @@ export async function createThrottleGate(cfg: Config, redis: Redis, holderId: st
         },
       };
     },
-    async report(mxHost: string, signal: HostSignal, refusal?: PermanentRefusal): Promise<void> {
-      const group = withSpacingMargin(throttle.groupFor(mxHost));
+    async report(mxHost: string, signal: HostSignal, detail: ReportDetail = {}): Promise<void> {
+      const group = withSpacingMargin(throttle.groupFor(mxHost, detail.identity));
+      const refusal = detail.refusal;
       switch (signal) {
         case 'rate_limited':
           await throttle.reportRateLimited(group);

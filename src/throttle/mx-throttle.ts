@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
-import { BUILTIN_PROVIDERS, resolveThrottleGroup, type ProviderRule, type ThrottleGroup, type ThrottleLimits } from './providers.js';
+import { BUILTIN_PROVIDERS, identityGroup, resolveThrottleGroup, type ProviderRule, type ThrottleGroup, type ThrottleLimits } from './providers.js';
 
 export interface MxThrottleOptions {
   /** Prefix of every key. Default `listwash:`. */
@@ -229,9 +229,12 @@ export class MxThrottle {
     this.commands = defineCommands(redis, 'lwThr', COMMANDS);
   }
 
-  /** The group (key + limits) of an MX host under this instance's provider rules and defaults. */
-  groupFor(mxHost: string): ThrottleGroup {
-    return resolveThrottleGroup(mxHost, this.options.providers, this.options.defaults);
+  /**
+   * The group (key + limits) of an MX host under this instance's provider rules and defaults, as
+   * egress identity `identity` uses it (see `identityGroup`; default: the plain group).
+   */
+  groupFor(mxHost: string, identity?: string): ThrottleGroup {
+    return identityGroup(resolveThrottleGroup(mxHost, this.options.providers, this.options.defaults), identity);
   }
 
   /** The three Redis keys of a group (same hash tag). */

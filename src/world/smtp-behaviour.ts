@@ -119,10 +119,7 @@ export class SmtpSession {
     const stats = this.policy.stats;
     stats.command(verb);
     if (verb === 'DATA' || verb === 'BDAT') stats.dataCommands++;
-    if (verb === 'RCPT') {
-      stats.rcptCount++;
-      stats.rcptTimestamps.push(now);
-    }
+    if (verb === 'RCPT') stats.rcpt(this.clientIp, parsePath(arg, 'TO:') ?? '', now);
     const drop = this.policy.opts.dropAfterCommands;
     if (drop !== undefined && this.commands > drop) {
       stats.droppedConnections++;

@@ -249,7 +249,7 @@ describe('DomainVerifier against the simulated world', () => {
       expect(o.kind === 'retry' && o.verdict.smtpCode).toBe(554);
       expect(o.kind === 'retry' && o.verdict.smtpReply).toMatch(/^554 5\.7\.1 Service unavailable; Client host \[[0-9.]+\] blocked using dnsbl\.sim\.test$/);
     }
-    expect(reports).toEqual([['mx.dnsbl.test', 'blocked', { mxHost: 'mx.dnsbl.test', reply: (out[0] as { verdict: { smtpReply: string } }).verdict.smtpReply }]]);
+    expect(reports).toEqual([['mx.dnsbl.test', 'blocked', { identity: 'default', refusal: { mxHost: 'mx.dnsbl.test', reply: (out[0] as { verdict: { smtpReply: string } }).verdict.smtpReply } }]]);
     // The catch-all probe was refused too: that says nothing about the domain, so nothing is cached.
     expect(await cache.get('catchall:dnsbl.test')).toBeNull();
     expect(world.host('mx.dnsbl.test').stats.connections).toBe(1);
