@@ -29,12 +29,13 @@ export function egressStatsKey(identity: string): string {
   return `${EGRESS_STATS_PREFIX}${identity}`;
 }
 
-/** Split stored counters into the MX hosts' and the identities' (`egress/<name>` keys). */
+/** Split stored counters into the MX hosts' and the identities' (`egress/<name>` keys, every counter present). */
 export function splitEgressStats(all: Record<string, Record<string, number>>): { mxHosts: Record<string, Record<string, number>>; egress: Record<string, Record<string, number>> } {
   const mxHosts: Record<string, Record<string, number>> = {};
   const egress: Record<string, Record<string, number>> = {};
   for (const [key, counters] of Object.entries(all)) {
-    if (key.startsWith(EGRESS_STATS_PREFIX)) egress[key.slice(EGRESS_STATS_PREFIX.length)] = counters;
+    // Zero counters are not stored: every identity shows all of its counters.
+    if (key.startsWith(EGRESS_STATS_PREFIX)) egress[key.slice(EGRESS_STATS_PREFIX.length)] = { ...emptyIdentityStats(), ...counters };
     else mxHosts[key] = counters;
   }
   return { mxHosts, egress };

@@ -102,8 +102,9 @@ export class CatchAllProbe {
 
   /**
    * The probe's outcome from a session of egress identity `identity`. A definite answer is kept and
-   * published; a reply that says nothing (4xx, refusal) ends probing for this call — no further RCPT
-   * is spent on it now — and remembers the identity (see {@link undecidedOn}).
+   * published. A reply that says nothing (greylisting, other 4xx) ends probing for this call — no
+   * further RCPT is spent on it now — and remembers the identity (see {@link undecidedOn}). A refusal
+   * of the prober leaves the probe to the call's next session (another identity or MX).
    */
   async settle(r: RcptOutcome, identity?: string): Promise<void> {
     if (r.reply && r.stage === 'rcpt') this.known = catchAllAnswer(r.reply);
@@ -111,7 +112,7 @@ export class CatchAllProbe {
       this.wanted = false;
       this.undecidedOn = null;
       await this.publish(this.known);
-    } else if (r.reply) {
+    } else if (r.reply && classifyReply(r.stage, r.reply).reason !== 'blocked') {
       this.wanted = false;
       this.undecidedOn = identity ?? null;
     }

@@ -297,8 +297,13 @@ function connectDirect(opts: ConnectionOptions): Promise<Socket> {
   });
 }
 
-/** SOCKS5 replies that are about the target host, not the proxy (RFC 1928 §6: REP 1, 3, 4, 5, 6). */
-const TARGET_REPLIES = /Socks5 proxy rejected connection - (?:Failure|NetworkUnreachable|HostUnreachable|ConnectionRefused|TTLExpired)$/;
+/**
+ * SOCKS5 answers about the target host, not the proxy: REP 1, 3, 4, 5, 6 (RFC 1928 §6), and a proxy
+ * that closes the connection after the CONNECT request (some answer a failed connect with a short
+ * reply and close). Proxy errors proper — unreachable, credentials refused, REP 2 "not allowed" —
+ * are the identity's.
+ */
+const TARGET_REPLIES = /^(?:Socks5 proxy rejected connection - (?:Failure|NetworkUnreachable|HostUnreachable|ConnectionRefused|TTLExpired)|Socket closed)$/;
 
 /** A TCP connection to the MX address through the SOCKS5 proxy (CONNECT command), within the connect timeout. */
 async function connectViaSocks(opts: ConnectionOptions, proxy: SocksProxy): Promise<Socket> {

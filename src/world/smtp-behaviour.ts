@@ -134,6 +134,7 @@ export class SmtpSession {
       case 'EHLO':
       case 'HELO':
         if (arg.trim() === '') return R.heloSyntax;
+        stats.client(this.clientIp).greetings.push(arg.trim());
         this.greeted = true;
         this.resetTransaction();
         return verb === 'EHLO' ? this.ehloReply(arg.trim()) : `250 ${this.policy.hostname}\r\n`;

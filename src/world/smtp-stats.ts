@@ -28,6 +28,8 @@ export interface SimClientStats {
   rcptTimestamps: number[];
   /** The recipient of each of its RCPTs, in order (as sent; `''` when unparsable). */
   recipients: string[];
+  /** The names it greeted with (EHLO / HELO arguments), in order. */
+  greetings: string[];
 }
 
 /** The most timestamps within any window of `windowMs` (half-open: `[t, t + windowMs)`); `ts` ascending. */
@@ -83,7 +85,7 @@ export class SimHostStats {
   client(ip: string): SimClientStats {
     let c = this.clients.get(ip);
     if (!c) {
-      c = { connections: 0, currentConnections: 0, peakConcurrentConnections: 0, rcptTimestamps: [], recipients: [] };
+      c = { connections: 0, currentConnections: 0, peakConcurrentConnections: 0, rcptTimestamps: [], recipients: [], greetings: [] };
       this.clients.set(ip, c);
     }
     return c;
@@ -133,7 +135,7 @@ export class SimHostStats {
     this.peakConcurrentConnections = this.currentConnections;
     for (const [ip, c] of this.clients) {
       if (c.currentConnections === 0) this.clients.delete(ip);
-      else Object.assign(c, { connections: 0, peakConcurrentConnections: c.currentConnections, rcptTimestamps: [], recipients: [] });
+      else Object.assign(c, { connections: 0, peakConcurrentConnections: c.currentConnections, rcptTimestamps: [], recipients: [], greetings: [] });
     }
     this.commands = {};
     this.rcptCount = 0;

@@ -58,6 +58,16 @@ describe('CatchAllProbe', () => {
     expect(await cache.get('catchall:b.test')).toBeNull();
   });
 
+  it('leaves the probe to the next session when the prober was refused, and names the identity a greylisting came from', async () => {
+    const probe = await CatchAllProbe.start('f.test', opts());
+    await probe.settle(rcpt(probe.address, '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org'), 'a');
+    expect(probe.request()).toEqual({ address: probe.address });
+    expect(probe.undecidedOn).toBeNull();
+    await probe.settle(rcpt(probe.address, '450 4.7.1 Greylisted, try again later'), 'b');
+    expect(probe.request()).toBeNull();
+    expect(probe.undecidedOn).toBe('b');
+  });
+
   it('takes the answer another worker publishes while it waits on that worker\'s claim', async () => {
     const cache = new ClaimingCache();
     await cache.claim('catchall:c.test');

@@ -75,4 +75,11 @@ describe('planNextRun (what happens to addresses a probe run left open)', () => 
       'a', 'unknown', 'blocked', 'mx.listed.test', 554, '5.7.1', refusal.reply,
     ]);
   });
+
+  it('pins a greylisted address to the egress identity that got the 4xx, and keeps the pin of an address still waiting', () => {
+    const greyOnB: AddressOutcome = { address: 'a', kind: 'retry', retry: 'greylist', verdict: verdict('greylisted'), identity: 'b' };
+    const p = planNextRun([greyOnB, deferred('c', 'busy'), final('d')], { pendingIdentity: { c: 'a', d: 'a' } }, cfg, 1000, noJitter);
+    expect(p.pending.sort()).toEqual(['a', 'c']);
+    expect(p.identities).toEqual({ a: 'b', c: 'a' });
+  });
 });
