@@ -176,7 +176,8 @@ export class DomainRun {
 
   /**
    * The call's lanes: one per pinned identity the pool has (`known`), and one for the rest. The lane
-   * that carries the catch-all probe — pinned to `probeIdentity`, else the unpinned one — comes first.
+   * the catch-all probe should go with — pinned to `probeIdentity`, else the unpinned one — comes
+   * first: the first session of the call sends the probe (a later lane's, if that lane gets none).
    */
   lanes(known: (identity: string) => boolean, probeIdentity?: string): Lane[] {
     const byPin = new Map<string | undefined, number[]>();
@@ -187,7 +188,8 @@ export class DomainRun {
       list.push(i);
     });
     const lanes = [...byPin].map(([pin, indices]) => new Lane(this, pin, indices));
-    const first = lanes.findIndex((l) => l.pin === probeIdentity) >= 0 ? lanes.findIndex((l) => l.pin === probeIdentity) : lanes.findIndex((l) => l.pin === undefined);
+    const withProbe = lanes.findIndex((l) => l.pin === probeIdentity);
+    const first = withProbe >= 0 ? withProbe : lanes.findIndex((l) => l.pin === undefined);
     if (first > 0) lanes.unshift(...lanes.splice(first, 1));
     return lanes;
   }

@@ -1,6 +1,6 @@
 /**
  * One SMTP session with one MX address as one egress identity, for a batch of one domain's addresses:
- * open → verify the batch (the catch-all probe first when it is still wanted) → classify every reply →
+ * open → verify the batch (the catch-all probe first while it is still wanted) → classify every reply →
  * report to the gate what the host did. The gate's lease is taken and given back by the caller.
  */
 import { ProbeSession, type RcptRequest, type SessionFailure, type VerifyHooks } from '../smtp/probe-session.js';
@@ -52,8 +52,6 @@ export interface SessionTarget {
   identity: EgressIdentity;
   lease: GateLease;
   startTls: boolean;
-  /** Send the catch-all probe first, if it is still wanted (only the lane that carries it does). */
-  sendProbe: boolean;
 }
 
 /** The counters a session adds to. */
@@ -138,7 +136,7 @@ export class HostSession {
     const host = t.candidate.host;
     const identity = t.identity.name;
     const lease = t.lease;
-    const probeRequest = t.sendProbe ? probe.request() : null;
+    const probeRequest = probe.request();
     const sent: RcptRequest[] = batch.map((b) => b.request);
     if (probeRequest) sent.unshift(probeRequest);
     const hooks: VerifyHooks = {

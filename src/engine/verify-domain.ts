@@ -91,7 +91,7 @@ export class DomainVerifier {
       const lanes = run.lanes((name) => this.egress.get(name) !== undefined, probeIdentity);
       for (const [n, lane] of lanes.entries()) {
         const picker = new IdentityPicker(this.egress, run.bars, lane.pin, n === 0 ? probeIdentity : undefined);
-        if (!signal?.aborted) await this.tryCandidates(found.candidates, run, lane, picker, probe, n === 0, signal);
+        if (!signal?.aborted) await this.tryCandidates(found.candidates, run, lane, picker, probe, signal);
         lane.finish(signal?.aborted === true);
       }
     } finally {
@@ -109,7 +109,7 @@ export class DomainVerifier {
    * twice. A busy gate or a rate limit in the middle of a conversation ends the lane: its open
    * addresses wait for the throttle.
    */
-  private async tryCandidates(candidates: Candidate[], run: DomainRun, lane: Lane, picker: IdentityPicker, probe: CatchAllProbe, carriesProbe: boolean, signal?: AbortSignal): Promise<void> {
+  private async tryCandidates(candidates: Candidate[], run: DomainRun, lane: Lane, picker: IdentityPicker, probe: CatchAllProbe, signal?: AbortSignal): Promise<void> {
     const cursor = new CandidateCursor(candidates, this.settings.startTls);
     for (let c = cursor.current; c && lane.open > 0 && !signal?.aborted; c = cursor.current) {
       const got = await this.acquire(c, picker, run);
@@ -117,7 +117,7 @@ export class DomainVerifier {
         if (!this.noSlot(got.refusals, lane, cursor)) return;
         continue;
       }
-      const target: SessionTarget = { candidate: c, identity: got.identity, lease: got.lease, startTls: cursor.startTls, sendProbe: carriesProbe };
+      const target: SessionTarget = { candidate: c, identity: got.identity, lease: got.lease, startTls: cursor.startTls };
       const end = await this.session(target, run, lane, probe, signal);
       if (!this.afterSession(end, target, run, lane, picker, probe, cursor)) return;
     }
@@ -160,7 +160,7 @@ export class DomainVerifier {
 
   /** One session with the lane's next batch of open addresses; the slot goes back after the connection closed. */
   private async session(t: SessionTarget, run: DomainRun, lane: Lane, probe: CatchAllProbe, signal?: AbortSignal): Promise<SessionEnd> {
-    const batch = lane.take(this.settings.rcptPerSession - (t.sendProbe && probe.request() ? 1 : 0));
+    const batch = lane.take(this.settings.rcptPerSession - (probe.request() ? 1 : 0));
     const stats = { host: run.hostStats(t.candidate.host), identity: run.identityStats(t.identity.name) };
     try {
       const end = await this.sessions.run(t, batch, probe, stats, signal);
