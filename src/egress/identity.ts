@@ -152,9 +152,3 @@ export function loadEgressIdentities(s: EgressSettings, opts: ParseOptions = {})
   }
   return parseEgressIdentities(json, `LISTWASH_EGRESS_FILE ${s.egressFile}`, opts);
 }
-
-/** How an identity reaches the world, for logs and the summary (never the proxy password). */
-export function describeEgress(id: EgressIdentity): string {
-  if (id.socks) return `socks5://${id.socks.userId !== undefined ? `${id.socks.userId}@` : ''}${id.socks.host}:${id.socks.port}`;
-  return id.bind ?? 'default route';
-}

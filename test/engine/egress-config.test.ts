@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { describeEgress, EgressPool, loadEgressIdentities, parseEgressIdentities } from '../../src/egress/index.js';
+import { EgressPool, loadEgressIdentities, parseEgressIdentities } from '../../src/egress/index.js';
 import { EgressBars, IdentityPicker } from '../../src/engine/identity-picker.js';
 import { ErrorCodes, ListwashError } from '../../src/errors.js';
 
@@ -43,7 +43,6 @@ describe('parseEgressIdentities', () => {
       { name: 'p1', socks: { host: '10.0.0.9', port: 1080, userId: 'us@er', password: 'p:ss' }, helo: 'v2.example.org', mailFrom: '' },
       { name: 'plain', helo: 'v3.example.org', mailFrom: 'x@example.org' },
     ]);
-    expect(ids.map(describeEgress)).toEqual(['127.0.0.2', 'socks5://us@er@10.0.0.9:1080', 'default route']);
   });
 
   const cases: [string, unknown, RegExp][] = [
