@@ -1,9 +1,9 @@
 /**
  * `listwash` command line.
  *
- *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--max-age DURATION]
  *   listwash worker [--only split,probe,aggregate] [--concurrency N]
- *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--max-age DURATION]
  *   listwash status <id>
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
@@ -15,13 +15,16 @@ import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
 import { runDemo } from './demo.js';
+import { parseDuration } from '../verdict-cache/policy.js';
 
 export const USAGE = `usage:
-  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--max-age DURATION]
         Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
+        --max-age: take verdicts from the fleet's verdict cache only when younger than this (30d, 12h, 0 = probe
+        every address); default: each verdict class's maximum age (LISTWASH_VERDICT_CACHE_MAX_AGE).
   listwash worker [--only split,probe,aggregate] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
-  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--max-age DURATION]
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
@@ -45,6 +48,15 @@ function emailColumn(v: string | undefined): string | number | undefined {
   return /^\d+$/.test(v) ? Number(v) : v;
 }
 
+/** `--max-age 30d` → seconds. */
+function maxAge(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    return usage(`--max-age takes a duration such as 30d, 12h, 90m or 0; ${errorMessage(err)}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -60,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
           out: { type: 'string', short: 'o' },
           id: { type: 'string' },
           'email-column': { type: 'string' },
+          'max-age': { type: 'string' },
           only: { type: 'string' },
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
@@ -78,7 +91,13 @@ export async function main(argv: string[]): Promise<number> {
       const input = positionals[0];
       if (!input || positionals.length > 1) usage(`${cmd} takes exactly one input location`);
       if (!values.out) usage(`${cmd} needs --out <prefix>`);
-      const opts = { input, output: values.out, ...(values.id ? { listId: values.id } : {}), ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}) };
+      const opts = {
+        input,
+        output: values.out,
+        ...(values.id ? { listId: values.id } : {}),
+        ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}),
+        ...(values['max-age'] !== undefined ? { maxAge: maxAge(values['max-age']) } : {}),
+      };
       const cfg = loadConfig();
       return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
     }

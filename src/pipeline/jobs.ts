@@ -13,6 +13,11 @@ export interface SplitJobData {
   emailColumn?: string | number;
   /** Where to POST the signed callback when the list ends (`http://` or `https://`). */
   callbackUrl?: string;
+  /**
+   * Seconds: verdicts of the fleet-wide verdict cache older than this are not used for this list (they are
+   * probed again); 0 probes every address. Default: each verdict class's maximum age.
+   */
+  maxAge?: number;
 }
 
 /** Batch job: probe up to `batchSize` unique addresses of one domain. */
@@ -35,7 +40,9 @@ export interface ProbeJobData {
   /** The egress identity whose catch-all probe of this domain was greylisted: the next run probes from it. */
   catchAllIdentity?: string;
   /** Final verdicts of this batch so far (its runs before this one), for the list's progress counters. */
-  progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number> };
+  progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number>; cacheHits?: number; cacheLookups?: number };
+  /** The list's `maxAge` (seconds): verdicts older than this are not taken from the verdict cache; 0 probes every address. */
+  maxAge?: number;
 }
 
 export interface AggregateJobData {
@@ -56,11 +63,13 @@ export function validateSplitJob(d: unknown): SplitJobData {
     bad('emailColumn must be a header name or a 0-based column index');
   }
   if (o.callbackUrl !== undefined && (typeof o.callbackUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(o.callbackUrl))) bad('callbackUrl must be an http:// or https:// URL');
+  if (o.maxAge !== undefined && !(typeof o.maxAge === 'number' && Number.isInteger(o.maxAge) && o.maxAge >= 0)) bad('maxAge must be a whole number of seconds ≥ 0');
   return {
     listId: o.listId,
     input: o.input,
     output: o.output,
     ...(o.emailColumn !== undefined ? { emailColumn: o.emailColumn as string | number } : {}),
     ...(o.callbackUrl !== undefined ? { callbackUrl: o.callbackUrl as string } : {}),
+    ...(o.maxAge !== undefined ? { maxAge: o.maxAge as number } : {}),
   };
 }

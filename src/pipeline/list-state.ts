@@ -35,11 +35,15 @@ export interface ListMeta {
   [field: string]: string;
 }
 
-/** Final verdicts of one batch so far: how many, by status and by reason. */
+/** Final verdicts of one batch so far: how many, by status and by reason; and what the verdict cache answered. */
 export interface BatchProgress {
   final: number;
   byStatus: Record<string, number>;
   byReason: Record<string, number>;
+  /** Addresses answered from the verdict cache. */
+  cacheHits?: number;
+  /** Addresses the verdict cache was asked about. */
+  cacheLookups?: number;
 }
 
 interface ListCommands {
@@ -188,6 +192,8 @@ export class ListState {
   /** Record a batch's final verdicts so far (idempotent per batch; feeds the list's progress counters). */
   async recordProgress(batchId: string, p: BatchProgress): Promise<void> {
     const parts = [`final=${p.final}`];
+    if (p.cacheHits) parts.push(`cacheHits=${p.cacheHits}`);
+    if (p.cacheLookups) parts.push(`cacheLookups=${p.cacheLookups}`);
     for (const [s, n] of Object.entries(p.byStatus)) if (n) parts.push(`s:${s}=${n}`);
     for (const [r, n] of Object.entries(p.byReason)) if (n) parts.push(`r:${r}=${n}`);
     if ((await this.redis.lwProgress(this.keys.meta, this.keys.progress, batchId, parts.join(','))) === 0) throw this.lostError();

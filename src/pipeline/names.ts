@@ -73,6 +73,11 @@ export function cacheKeyPrefix(keyPrefix: string): string {
   return `${stripTag(keyPrefix)}:cache:`;
 }
 
+/** Key prefix of the fleet-wide verdict cache (its shards carry their own hash tags, `{vc-<n>}`). */
+export function verdictCacheKeyPrefix(keyPrefix: string): string {
+  return `${stripTag(keyPrefix)}:vcache:`;
+}
+
 /** Key prefix for the throttle. */
 export function throttleKeyPrefix(keyPrefix: string): string {
   return `${stripTag(keyPrefix)}:`;

@@ -20,11 +20,12 @@ import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
 import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
 import { isFinalStatus, ListState, type ListMeta } from './list-state.js';
 import { listView, type ListView } from './list-view.js';
-import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, ownerIndexKey, QUEUES } from './names.js';
+import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, ownerIndexKey, QUEUES, verdictCacheKeyPrefix } from './names.js';
 import { RedisTtlCache } from './redis-cache.js';
 import { ListStopWatch } from './stop-watch.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
 import { startWorkers, type WorkerSelection } from './workers.js';
+import { verdictCacheFromConfig, type VerdictCache } from '../verdict-cache/index.js';
 
 export type { WorkerSelection };
 
@@ -38,6 +39,11 @@ export interface SubmitOptions {
   callbackUrl?: string;
   /** Who submitted it (an API key's name): only that owner sees, downloads, cancels or deletes it. */
   owner?: string;
+  /**
+   * Seconds: verdicts of the fleet-wide verdict cache older than this are probed again for this list; 0
+   * probes every address. Default: each verdict class's maximum age (`LISTWASH_VERDICT_CACHE_MAX_AGE`).
+   */
+  maxAge?: number;
 }
 
 /** Who asks: an API key's name sees only its own lists; no owner (the operator) sees every list. */
@@ -68,6 +74,7 @@ function splitJobFromMeta(m: ListMeta): SplitJobData {
     output: m.output,
     ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
     ...(m.callbackUrl ? { callbackUrl: m.callbackUrl } : {}),
+    ...(m.maxAge !== undefined ? { maxAge: Number(m.maxAge) } : {}),
   });
 }
 
@@ -106,6 +113,8 @@ export class ListwashService {
   readonly aggregateQueue: Queue<AggregateJobData>;
   readonly webhookQueue: Queue<WebhookJobData>;
   readonly lifecycle: ListLifecycle;
+  /** The fleet-wide verdict cache; null when it is off (`LISTWASH_VERDICT_CACHE_MAX_ENTRIES=0` or no class kept). */
+  readonly verdictCache: VerdictCache | null;
   readonly log: Logger;
   private readonly workers: Worker[] = [];
   private readonly extraRedis: RedisClient[] = [];
@@ -131,6 +140,7 @@ export class ListwashService {
     this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
+    this.verdictCache = verdictCacheFromConfig(cfg, this.redis, verdictCacheKeyPrefix(cfg.queuePrefix));
     this.stopWatch = new ListStopWatch(this.redis, cfg.queuePrefix, 1000, (err) => this.log.warn(`checking running lists: ${String(err)}`));
   }
 
@@ -156,6 +166,7 @@ export class ListwashService {
       output: opts.output,
       ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
       ...(opts.callbackUrl !== undefined ? { callbackUrl: opts.callbackUrl } : {}),
+      ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
     });
     const state = this.state(listId);
     const created = await state.create({
@@ -164,6 +175,7 @@ export class ListwashService {
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
       ...(opts.owner ? { owner: opts.owner } : {}),
+      ...(data.maxAge !== undefined ? { maxAge: String(data.maxAge) } : {}),
       settings: JSON.stringify(this.settingsUsed()),
     });
     if (!created) {
@@ -354,6 +366,7 @@ export class ListwashService {
       greylistRetryDelays: c.greylistRetryDelays,
       blockedPatienceSec: c.blockedPatienceSec,
       batchSize: c.batchSize,
+      verdictCacheMaxAge: this.verdictCache ? c.verdictCacheMaxAge : [],
     };
   }
 
@@ -387,6 +400,7 @@ export class ListwashService {
         workerName: this.workerName,
         stopWatch: this.stopWatch,
         verifier: () => this.engine(),
+        verdictCache: this.verdictCache,
         throttleStats: async () => (await this.gate?.stats()) ?? null,
       },
       sel,

@@ -16,6 +16,7 @@ import { QUEUES } from './names.js';
 import { abandonBatch, runProbe } from './probe.js';
 import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
+import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
 import type { RedisClient } from '../redis/connect.js';
 
 export interface WorkerSelection {
@@ -42,6 +43,8 @@ export interface WorkerContext {
   stopWatch: ListStopWatch;
   /** The engine, made on first use (only probe workers need it). */
   verifier(): Promise<DomainVerifier>;
+  /** The fleet-wide verdict cache, or null when it is off. */
+  verdictCache: VerdictCache | null;
   /** Fleet-wide throttle counters for summary.json. */
   throttleStats(): Promise<unknown>;
 }
@@ -91,6 +94,7 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
       output: data.output,
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.maxAge !== undefined ? { maxAge: String(data.maxAge) } : {}),
       settings: JSON.stringify(ctx.settingsUsed()),
     });
   }
@@ -114,7 +118,7 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
 
 async function probeProcessor(ctx: WorkerContext, job: Job<ProbeJobData>, token: string | undefined): Promise<unknown> {
   const { listId, batchId } = job.data;
-  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue };
+  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue, verdictCache: ctx.verdictCache };
   const running = ctx.stopWatch.track(listId);
   try {
     const r = await runProbe(job, token, deps, running.signal);
