@@ -1,8 +1,8 @@
 /**
  * listwash on a real Redis Cluster (3 masters on loopback, started by `global-setup.ts`; `REDIS_URL` is its
  * `redis+cluster://` seed URL): the start-up check tells the two kinds of URL apart, `listwash clean`
- * runs end to end (the `MOVED` stop of issue 8), the service's keys spread over the masters while the
- * keys of each Lua script share one, and the key sweep reaches every master.
+ * runs end to end (the `MOVED` stop of issue 8), the service's keys (verdict cache shards included) spread
+ * over the masters while the keys of each Lua script share one, and the key sweep reaches every master.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ErrorCodes } from '../../src/errors.js';
-import { listKeys } from '../../src/pipeline/names.js';
+import { listKeys, verdictCacheKeyPrefix } from '../../src/pipeline/names.js';
 import { assertRedis, createRedis, type RedisClient } from '../../src/redis/connect.js';
 import { keyServers, scanKeys } from '../../src/redis/scan.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
@@ -125,7 +125,11 @@ describe('listwash clean on the cluster', () => {
         ids.push(`layout-${i}`);
       }
     }
+    // Both addresses were verified by the list above: the verdict cache answers them, no SMTP.
+    const connections = () => world.host('mx.a.test').stats.connections + world.host('mx.b.test').stats.connections;
+    const before = connections();
     for (const id of ids) await cleanCli(id, `email\nann@a.test\nbob@b.test\n`);
+    expect(connections()).toBe(before);
 
     const found = await keysByMaster();
     const cfg = pipelineConfig(world, prefix, null);
@@ -139,6 +143,13 @@ describe('listwash clean on the cluster', () => {
       expect(new Set(keys.map((k) => found.get(k))).size).toBe(1);
     }
     expect(new Set(found.values()).size).toBe(ports.length);
+
+    // The verdict cache: each shard's keys on the master of its tag, and the shards' tags on every master.
+    const cacheKeys = [...found].filter(([k]) => k.startsWith(verdictCacheKeyPrefix(prefix)));
+    expect(cacheKeys.length).toBeGreaterThan(0);
+    for (const [k, m] of cacheKeys) expect(m).toBe(await masterOf(`{${/\{(vc-\d+)\}/.exec(k)![1]}}`));
+    const shardMasters = await Promise.all(Array.from({ length: cfg.verdictCacheShards }, (_, n) => masterOf(`{vc-${n}}`)));
+    expect(new Set(shardMasters).size).toBe(ports.length);
   });
 
   it('sweeps a prefix from every master', async () => {

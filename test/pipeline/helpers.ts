@@ -27,6 +27,7 @@ export const EXTRA_COLUMNS = [
   'mx_host',
   'smtp_code',
   'smtp_reply',
+  'verified_at',
 ];
 
 /** A random BullMQ/key prefix for one test file: `{lwtest-<hex>}`. */
