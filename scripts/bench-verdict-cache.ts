@@ -5,30 +5,29 @@
  * `VerdictCache.store`, as the probe stage does, then reports:
  * - `MEMORY USAGE … SAMPLES 0` of every shard key (exact, whatever else the server holds), and
  * - the change of `INFO memory` `used_memory` (exact only on a Redis nobody else uses meanwhile),
- * each divided by the number of addresses kept. Then it deletes its keys.
+ * each divided by the number of addresses kept, and the overhead: that figure ÷ the bytes of the data itself
+ * (address twice, stored verdict, time). Target: ≤ 512 bytes per address (the README's sizing). Then it
+ * deletes its keys.
  *
- *   npx tsx scripts/bench-verdict-cache.ts [--addresses 100000] [--shards 16]
+ *   npm run bench:verdict-cache -- [--addresses 100000] [--shards 16]
  *
  * Redis is `REDIS_URL` (default 127.0.0.1:6379); use a private `redis-server` for the `used_memory` figure.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.js';
+import { encodeVerdict } from '../src/pipeline/result-codec.js';
 import { createRedis } from '../src/redis/connect.js';
 import { deleteMatching, keyServers } from '../src/redis/scan.js';
 import { parseMaxAges } from '../src/verdict-cache/policy.js';
 import { VerdictCache, type VerifiedVerdict } from '../src/verdict-cache/verdict-cache.js';
 import { verdict } from '../src/verdict.js';
+import { argInt, machineLine, seededRandom, verdictLine } from './bench/common.js';
 
-const { values: args } = parseArgs({ options: { addresses: { type: 'string', default: '100000' }, shards: { type: 'string', default: '16' } } });
-const n = Number(args.addresses);
-const shards = Number(args.shards);
-
-/** A seeded generator, so runs compare. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32);
-}
+const args = process.argv.slice(2);
+const n = argInt(args, 'addresses', 100_000);
+const shards = argInt(args, 'shards', 16);
+/** Bytes of Redis memory per kept address the README's sizing assumes at most. */
+const BUDGET = 512;
 
 const FIRST = ['anna', 'ben', 'carla', 'dmitri', 'eve', 'farid', 'grace', 'hiro', 'ines', 'jonas', 'kemal', 'lena'];
 const LAST = ['smith', 'mueller', 'garcia', 'rossi', 'tanaka', 'novak', 'dubois', 'silva', 'kowalski', 'jensen'];
@@ -41,7 +40,7 @@ function verdictFor(address: string, host: string, r: number): VerifiedVerdict['
   return verdict('mailbox_disabled', { mxHost: host, smtpCode: 550, enhancedCode: '5.2.1', smtpReply: '550 5.2.1 The email account that you tried to reach is disabled.', catchAll: false });
 }
 
-function fmt(x: number, digits = 0): string {
+function num(x: number, digits = 0): string {
   return x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
@@ -56,18 +55,23 @@ async function main(): Promise<number> {
   const cache = new VerdictCache(redis, { keyPrefix, shards, maxEntries: n * 2, maxAges: parseMaxAges(cfg.verdictCacheMaxAge) });
   try {
     const servers = await keyServers(redis);
-    const memory = async () => (await Promise.all(servers.map(async (s) => usedMemory(await s.info('memory'))))).reduce((a, b) => a + b, 0);
-    const random = rng(42);
+    const memory = async () => Promise.all(servers.map(async (s) => usedMemory(await s.info('memory'))));
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    const random = seededRandom(42);
     const before = await memory();
     const now = Date.now();
     let bytesAddresses = 0;
+    let bytesData = 0;
     for (let start = 0; start < n; start += 5000) {
       const chunk: VerifiedVerdict[] = [];
       for (let i = start; i < Math.min(n, start + 5000); i++) {
         const domain = `${LAST[i % LAST.length]}-${Math.floor(random() * 20000)}.example.com`;
         const address = `${FIRST[Math.floor(random() * FIRST.length)]}.${LAST[Math.floor(random() * LAST.length)]}${i}@${domain}`;
+        const item = { address, verdict: verdictFor(address, `mx1.${domain}`, random()), verifiedAt: now - Math.floor(random() * 86_400_000) };
         bytesAddresses += address.length;
-        chunk.push({ address, verdict: verdictFor(address, `mx1.${domain}`, random()), verifiedAt: now - Math.floor(random() * 86_400_000) });
+        // The address (hash field and sorted-set member), the stored verdict, the time (a double).
+        bytesData += 2 * Buffer.byteLength(address) + Buffer.byteLength(encodeVerdict(item.verdict, item.verifiedAt)) + 8;
+        chunk.push(item);
       }
       await cache.store(chunk, now);
     }
@@ -78,16 +82,21 @@ async function main(): Promise<number> {
       for (const key of Object.values(cache.keys(s))) usage += Number((await redis.memory('USAGE', key, 'SAMPLES', 0)) ?? 0);
     }
     const encodings = await Promise.all(Object.values(cache.keys(0)).map((k) => redis.object('ENCODING', k)));
+    const perAddress = usage / kept;
+    const ok = kept === n && perAddress <= BUDGET;
     process.stdout.write(
       [
-        `bench:verdict-cache — ${fmt(kept)} addresses kept in ${shards} shards (mean address ${fmt(bytesAddresses / n, 1)} chars; 60% accepted, 25% mailbox_not_found with a ${'550 5.1.1 <…>: Recipient address rejected: User unknown in virtual mailbox table'.length - 3}-char reply plus the address, 10% catch_all, 5% mailbox_disabled)`,
-        `  MEMORY USAGE of the shard keys: ${fmt(usage)} bytes = ${fmt(usage / kept, 1)} bytes per address (encodings: verdicts ${encodings[0]}, times ${encodings[1]})`,
-        `  INFO used_memory grew by ${fmt(after - before)} bytes = ${fmt((after - before) / kept, 1)} bytes per address${servers.length > 1 ? ` (over ${servers.length} masters)` : ''}`,
-        `  → 1,000,000 addresses ≈ ${fmt((usage / kept) * 1e6 / 2 ** 20)} MiB`,
+        machineLine(),
+        `bench:verdict-cache — ${num(kept)} addresses kept in ${shards} shards on ${servers.length} Redis server(s) (mean address ${num(bytesAddresses / n, 1)} chars; 60% accepted, 25% mailbox_not_found with the Postfix reply naming the address, 10% catch_all, 5% mailbox_disabled)`,
+        `  MEMORY USAGE of the shard keys: ${num(usage)} bytes = ${num(perAddress, 1)} bytes per address (encodings: verdicts ${encodings[0]}, times ${encodings[1]})`,
+        `  the data itself: ${num(bytesData / kept, 1)} bytes per address (address twice, stored verdict, time) → Redis overhead ×${num(usage / bytesData, 2)}`,
+        `  INFO used_memory grew by ${num(sum(after) - sum(before))} bytes = ${num((sum(after) - sum(before)) / kept, 1)} bytes per address (exact only on a Redis nobody else uses)${servers.length > 1 ? `; per master: ${after.map((a, i) => `${num((a - before[i]!) / 2 ** 20, 1)} MiB`).join(' / ')}` : ''}`,
+        `  → 1,000,000 addresses ≈ ${num((perAddress * 1e6) / 2 ** 20)} MiB`,
+        verdictLine(ok, `${num(perAddress, 1)} bytes per address kept (target ≤ ${BUDGET}); ${num(kept)} of ${num(n)} kept`),
         '',
       ].join('\n'),
     );
-    return kept === n ? 0 : 1;
+    return ok ? 0 : 1;
   } finally {
     await deleteMatching(redis, [`${keyPrefix}*`]);
     redis.disconnect();
