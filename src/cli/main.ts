@@ -95,14 +95,31 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The line a failure prints on stderr: `listwash: <CODE>: <message>`, one line (a usage error adds the usage text). A
+ * failed list shows the code of what failed it (e.g. `STORAGE_READ_ONLY`), not the generic `JOB_FAILED`.
+ */
+export function errorLine(err: unknown): string {
+  if (!(err instanceof ListwashError)) return `listwash: ${errorMessage(err).replace(/\s*[\r\n]+\s*/g, ' ')}`;
+  if (err.code === ErrorCodes.CLI_USAGE) return `listwash: ${err.message}`;
+  const cause = err.details.cause;
+  const code = err.code === ErrorCodes.JOB_FAILED && typeof cause === 'string' ? cause : err.code;
+  return `listwash: ${code}: ${err.message.replace(/\s*[\r\n]+\s*/g, ' ')}`;
+}
+
+/** The exit code of a failure: 2 for a usage error, else 1. */
+export function exitCodeFor(err: unknown): number {
+  return err instanceof ListwashError && err.code === ErrorCodes.CLI_USAGE ? 2 : 1;
+}
+
 // Run when executed directly (tsx src/cli/main.ts …); bin/listwash.js imports and calls main().
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`listwash: ${errorMessage(err)}\n`);
-      process.exit(err instanceof ListwashError && err.code === ErrorCodes.CLI_USAGE ? 2 : 1);
+    (err: unknown) => {
+      process.stderr.write(`${errorLine(err)}\n`);
+      process.exit(exitCodeFor(err));
     },
   );
 }
