@@ -1,9 +1,9 @@
 /**
  * `listwash` command line.
  *
- *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
  *   listwash worker [--only split,probe,aggregate] [--concurrency N]
- *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
  *   listwash status <id>
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
@@ -15,11 +15,12 @@ import { runClean, runStatus, runSubmit, runVerify, runWorker } from './commands
 import { runDemo } from './demo.js';
 
 export const USAGE = `usage:
-  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
         Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
+        --escape-formulas: prefix ' to cells that start with = + - @ tab CR (for files opened in spreadsheets).
   listwash worker [--only split,probe,aggregate] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
-  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
           only: { type: 'string' },
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
+          'escape-formulas': { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -69,7 +71,13 @@ export async function main(argv: string[]): Promise<number> {
       const input = positionals[0];
       if (!input || positionals.length > 1) usage(`${cmd} takes exactly one input location`);
       if (!values.out) usage(`${cmd} needs --out <prefix>`);
-      const opts = { input, output: values.out, ...(values.id ? { listId: values.id } : {}), ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}) };
+      const opts = {
+        input,
+        output: values.out,
+        ...(values.id ? { listId: values.id } : {}),
+        ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}),
+        ...(values['escape-formulas'] ? { escapeFormulas: true } : {}),
+      };
       const cfg = loadConfig();
       return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
     }

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { createVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
-import { parseLocation } from '../storage/index.js';
+import { checkOutputWritable, isPermanentStorageError, parseLocation } from '../storage/index.js';
 import { runAggregate, type Summary } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListState, type ListMeta } from './list-state.js';
@@ -26,6 +26,8 @@ export interface SubmitOptions {
   input: string;
   output: string;
   emailColumn?: string | number;
+  /** Escape spreadsheet formulas in every output CSV (OWASP's rule). Default: values as read. */
+  escapeFormulas?: boolean;
 }
 
 export interface WorkerSelection {
@@ -45,7 +47,26 @@ const PROBE_JOB_OPTIONS: JobsOptions = {
 
 /** The split job of a list, rebuilt from its recorded metadata. */
 function splitJobFromMeta(m: ListMeta): SplitJobData {
-  return validateSplitJob({ listId: m.listId, input: m.input, output: m.output, ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}) });
+  return validateSplitJob({
+    listId: m.listId,
+    input: m.input,
+    output: m.output,
+    ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
+    ...(m.escapeFormulas === 'true' ? { escapeFormulas: true } : {}),
+  });
+}
+
+/** The list options recorded in its metadata (strings), from a split job. */
+function optionFields(data: SplitJobData): Record<string, string> {
+  return {
+    ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
+    ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
+  };
+}
+
+/** A failure retrying cannot fix: bad input, or storage that refuses for good (read-only, denied, full, missing). */
+function isFinal(err: unknown): boolean {
+  return (err instanceof ListwashError && err.code.startsWith('CSV_')) || isPermanentStorageError(err);
 }
 
 export class ListwashService {
@@ -78,7 +99,8 @@ export class ListwashService {
   }
 
   /**
-   * Enqueue a list. Validates the locations first (a typo fails here, not in a worker). Submitting
+   * Enqueue a list. Validates the locations first, and that the output takes a file (a typo or a read-only
+   * output fails here, with its `STORAGE_*` code, not after the probing). Submitting
    * an id that exists returns `created: false` and changes nothing — except for a list still
    * `queued` whose split job is missing (its submitter died in between): that job is queued again,
    * from the list's recorded input, output and email column.
@@ -88,14 +110,16 @@ export class ListwashService {
     if (!LIST_ID_RE.test(listId)) throw new ListwashError(ErrorCodes.JOB_INVALID, `list id must match ${LIST_ID_RE}: ${JSON.stringify(listId)}`);
     parseLocation(opts.input);
     parseLocation(opts.output);
-    const data = validateSplitJob({ listId, input: opts.input, output: opts.output, ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}) });
-    const state = this.state(listId);
-    const created = await state.create({
-      input: data.input,
-      output: data.output,
-      ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
-      settings: JSON.stringify(this.settingsUsed()),
+    const data = validateSplitJob({
+      listId,
+      input: opts.input,
+      output: opts.output,
+      ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
+      ...(opts.escapeFormulas !== undefined ? { escapeFormulas: opts.escapeFormulas } : {}),
     });
+    const state = this.state(listId);
+    if (!(await state.exists())) await checkOutputWritable(data.output, this.cfg);
+    const created = await state.create({ input: data.input, output: data.output, ...optionFields(data), settings: JSON.stringify(this.settingsUsed()) });
     if (!created) {
       const m = await state.meta();
       // Same job id: adding is a no-op while the split job exists.
@@ -171,13 +195,15 @@ export class ListwashService {
           async (job: Job<SplitJobData>) => {
             const data = validateSplitJob(job.data);
             const state = this.state(data.listId);
-            if (!(await state.exists())) await state.create({ input: data.input, output: data.output, settings: JSON.stringify(this.settingsUsed()) });
+            if (!(await state.exists())) await state.create({ input: data.input, output: data.output, ...optionFields(data), settings: JSON.stringify(this.settingsUsed()) });
             try {
+              // Again here: the output may have changed since the submit, and hours of probing must not end in an unwritable output.
+              await checkOutputWritable(data.output, this.cfg);
               return await runSplit(data, { cfg: this.cfg, state, probeQueue: this.probeQueue, aggregateQueue: this.aggregateQueue }, { batchSize: this.cfg.batchSize });
             } catch (err) {
               // Bad input is final: say why on the list. Infrastructure errors are retried by BullMQ,
               // and fail the list when the attempts are used up (else it would say `splitting` forever).
-              if (err instanceof ListwashError && (err.code.startsWith('CSV_') || err.code === 'STORAGE_NOT_FOUND' || err.code === 'STORAGE_BAD_URL')) {
+              if (isFinal(err)) {
                 await failList(data.listId, err);
                 job.discard();
               } else if (lastAttempt(job)) {
@@ -225,7 +251,14 @@ export class ListwashService {
                 summaryExtras: async () => ({ settings: JSON.parse((await state.meta())?.settings ?? '{}') as unknown, throttle: (await this.gate?.stats()) ?? null }),
               });
             } catch (err) {
-              if (lastAttempt(job)) await failList(job.data.listId, err);
+              // The partial files are removed by now. Storage that refuses for good fails the list at once; other
+              // failures are retried by BullMQ and fail the list when the attempts are used up.
+              if (isFinal(err)) {
+                await failList(job.data.listId, err);
+                job.discard();
+              } else if (lastAttempt(job)) {
+                await failList(job.data.listId, err);
+              }
               throw err;
             }
           },
