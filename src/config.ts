@@ -61,6 +61,8 @@ export const SETTINGS = {
   lockDurationMs: { env: 'LISTWASH_LOCK_DURATION_MS', kind: 'int', default: '30000', min: 1000, max: 3600000, doc: "A running job's lock, renewed by its worker every half of this. A job of a dead worker runs again elsewhere after at most this plus `LISTWASH_STALLED_INTERVAL_MS`." },
   jobTtlSec: { env: 'LISTWASH_JOB_TTL', kind: 'int', default: '604800', min: 60, doc: "Per-list Redis state (results, counters) expires this long after the list's last activity." },
   cacheTtlSec: { env: 'LISTWASH_CACHE_TTL', kind: 'int', default: '3600', min: 0, doc: 'Catch-all results are shared in Redis this long.' },
+  logLevel: { env: 'LISTWASH_LOG_LEVEL', kind: 'string', default: 'info', doc: 'Worker log level: `fatal`, `error`, `warn`, `info` (one line per list event, finished batch and throttle signal), `debug`, `trace`, `silent`.' },
+  logFormat: { env: 'LISTWASH_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'Log lines on stderr: `json` (one JSON object a line), `pretty` (readable), `auto` (pretty on a terminal, else JSON).' },
   s3Endpoint: { env: 'S3_ENDPOINT', kind: 'string', default: '', doc: 'S3-compatible endpoint (MinIO, s3rver); implies path-style addressing. Empty: AWS.' },
   s3Region: { env: 'AWS_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region. Credentials come from the standard AWS chain.' },
   s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', kind: 'bool', default: 'false', doc: 'Path-style bucket addressing (on by itself when S3_ENDPOINT is set).' },
@@ -183,5 +185,7 @@ function validate(cfg: Config): void {
     if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d+)?$/.test(s)) fail('dnsServers', 'LISTWASH_DNS_SERVERS', `not ip[:port]: ${JSON.stringify(s)}`);
   }
   if (!cfg.redisUrl.startsWith('redis://') && !cfg.redisUrl.startsWith('rediss://')) fail('redisUrl', 'REDIS_URL', 'must start with redis:// or rediss://');
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) fail('logLevel', 'LISTWASH_LOG_LEVEL', `expected fatal, error, warn, info, debug, trace or silent, got ${JSON.stringify(cfg.logLevel)}`);
+  if (!['auto', 'json', 'pretty'].includes(cfg.logFormat)) fail('logFormat', 'LISTWASH_LOG_FORMAT', `expected auto, json or pretty, got ${JSON.stringify(cfg.logFormat)}`);
   if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');
 }

@@ -41,6 +41,18 @@ export const ErrorCodes = {
   JOB_INVALID: 'JOB_INVALID',
   /** The job failed; see the message. */
   JOB_FAILED: 'JOB_FAILED',
+  /**
+   * A list's state disappeared from Redis while it ran (deleted, expired, or Redis restarted without
+   * persistence): the list cannot complete; submit it again.
+   */
+  LIST_STATE_LOST: 'LIST_STATE_LOST',
+  /**
+   * The list has ended (done, failed, cancelled) or is past the step asked for: the work does not
+   * happen (a cancelled list's remaining batches stop; a finished list cannot be cancelled).
+   */
+  LIST_ENDED: 'LIST_ENDED',
+  /** The list has not finished: its result files do not exist yet. */
+  LIST_NOT_DONE: 'LIST_NOT_DONE',
   /** Redis does not answer at REDIS_URL. */
   REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
   /** A command-line usage error. */

@@ -2,27 +2,11 @@
 import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
 import { createVerifier } from '../engine/index.js';
-import { Redis } from 'ioredis';
-import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import { assertRedis } from '../redis/connect.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
 import { progressLine } from './progress.js';
-
-/** Fail fast with a clear message when Redis is not there (the service itself would retry forever). */
-export async function assertRedis(cfg: Config): Promise<void> {
-  const probe = new Redis(cfg.redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  // The connection error is reported through connect()'s rejection below, with its cause.
-  let cause: unknown = null;
-  probe.on('error', (err: unknown) => (cause = err));
-  try {
-    await probe.connect();
-    await probe.ping();
-  } catch (err) {
-    throw new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `Redis does not answer at ${cfg.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}: ${errorMessage(cause ?? err)} (set REDIS_URL)`, {}, { cause: cause ?? err });
-  } finally {
-    probe.disconnect();
-  }
-}
 
 export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
   await assertRedis(cfg);
@@ -37,13 +21,13 @@ export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: bo
         if (ui.quiet) return;
         // A terminal gets a live line; a log gets one line per status change.
         if (process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
-        else if (m.status !== lastStatus) process.stderr.write(`${progressLine(m).trimEnd()}\n`);
-        lastStatus = m.status;
+        else if (m.state !== lastStatus) process.stderr.write(`${progressLine(m).trimEnd()}\n`);
+        lastStatus = m.state;
       },
     });
     if (!ui.quiet) {
       if (process.stderr.isTTY) process.stderr.write('\n');
-      process.stdout.write(`list ${listId}: ${meta.rowsWritten ?? meta.rows} rows → ${meta.output}\n`);
+      process.stdout.write(`list ${listId}: ${meta.rows} rows → ${meta.output}\n`);
       process.stdout.write('  report.csv clean.csv risky.csv invalid.csv unknown.csv summary.json\n');
     }
     return 0;
@@ -69,7 +53,7 @@ export async function runStatus(cfg: Config, listId: string): Promise<number> {
   await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   try {
-    const m = await svc.status(listId);
+    const m = await svc.view(listId);
     if (!m) {
       process.stderr.write(`no list with id ${listId}\n`);
       return 1;

@@ -106,8 +106,8 @@ export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
     await svc.waitUntilDone(listId, {
       timeoutMs: 180_000,
       onProgress: (m) => {
-        if (m.status !== last) say(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${m.status}`);
-        last = m.status;
+        if (m.state !== last) say(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${m.state}`);
+        last = m.state;
       },
     });
     say(`output: ${output} (report.csv clean.csv risky.csv invalid.csv unknown.csv summary.json)`);

@@ -2,21 +2,24 @@
  * Aggregate: once every batch of a list is done, stream the original CSV again and write, under the
  * output prefix, `report.csv` (every input row, in input order, with its verdict columns),
  * `clean.csv` (original columns) / `risky.csv` / `invalid.csv` / `unknown.csv` (original columns plus
- * status, reason, bounce risk and suggestion), by status, and `summary.json`. Rows are looked up in the
- * results hash a batch at a time (the lookup of the next batch overlaps writing the current one);
- * nothing holds the list.
+ * status, reason, bounce risk and suggestion), by status, `report.html` and `summary.json`; the caller
+ * marks the list done (`ListLifecycle.done`). Rows are looked up in the results hash a batch at a time
+ * (the lookup of the next batch overlaps writing the current one); nothing holds the list.
  *
  * The files appear all together or not at all (a `ResultSet`): they are staged while written and put
  * in place at the end, `summary.json` last — a list's files are complete when `summary.json` exists.
- * A failure removes what was written and fails the aggregate with the store's typed error.
+ * A failure (or the list cancelled meanwhile) removes what was written and fails the aggregate with
+ * the store's typed error.
  */
 import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
+import { renderReportHtml, ReportTally } from '../report/index.js';
 import { parseLocation, ResultSet, storeFor, type ResultFile } from '../storage/index.js';
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
+import { ERROR_FILE, RESULT_FILES } from './list-files.js';
 import type { ListMeta, ListState } from './list-state.js';
 import { decodeVerdict } from './result-codec.js';
 
@@ -50,11 +53,11 @@ export const STATUS_FILES: Readonly<Record<Status, string>> = {
  */
 export const STATUS_FILE_COLUMNS = ['status', 'reason', 'bounce_risk', 'suggestion'] as const;
 
-/** The data files of a list's results; they appear together with {@link SUMMARY_FILE}, which is written last. */
-export const OUTPUT_FILES: readonly string[] = ['report.csv', ...Object.values(STATUS_FILES)];
-
 /** Written last: a list's files are complete when it exists. */
 export const SUMMARY_FILE = 'summary.json';
+
+/** The other files of a list's results; they appear together with {@link SUMMARY_FILE}, which is written last. */
+export const OUTPUT_FILES: readonly string[] = RESULT_FILES.filter((f) => f !== SUMMARY_FILE);
 
 /** A cell a spreadsheet would run as a formula: it starts with `=`, `+`, `-`, `@`, tab or CR (OWASP, CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -241,6 +244,9 @@ interface PendingBatch {
   stored: Promise<(string | null)[]>;
 }
 
+/** Rows written between two looks at whether the list was cancelled meanwhile. */
+const STOP_CHECK_ROWS = 50_000;
+
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
 
@@ -262,6 +268,8 @@ function inc(m: Record<string, number>, k: string): void {
  */
 class RowWriter {
   readonly counts: Counts = { rows: 0, byStatus: {}, byReason: {}, byBounceRisk: {} };
+  /** What report.html and summary.json show beyond the counts (domains, typo suggestions). */
+  readonly tally = new ReportTally();
   private readonly decoder = new VerdictDecoder();
   private readonly outs: CsvOut[];
 
@@ -330,6 +338,7 @@ class RowWriter {
     inc(this.counts.byStatus, v.status);
     inc(this.counts.byReason, v.reason);
     inc(this.counts.byBounceRisk, v.bounceRisk);
+    this.tally.add(a, v.status);
   }
 }
 
@@ -341,8 +350,11 @@ async function splitList(listId: string, state: ListState): Promise<{ meta: List
   return { meta, dialect: JSON.parse(meta.dialect) as CsvDialect };
 }
 
-/** Read the input again and write every row into `set`, looking up verdicts a few batches ahead. */
-async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps): Promise<Counts> {
+/**
+ * Read the input again and write every row into `set`, looking up verdicts a few batches ahead. Looks every
+ * {@link STOP_CHECK_ROWS} rows whether the list was cancelled meanwhile (`LIST_ENDED`: nothing is written).
+ */
+async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps): Promise<RowWriter> {
   const writer = await RowWriter.open(set, dialect, meta.escapeFormulas === 'true');
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const keys: string[] = [];
@@ -355,21 +367,30 @@ async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, de
   const inLoc = parseLocation(meta.input);
   const input = await storeFor(inLoc, deps.cfg).openRead(inLoc);
   const inFlight: PendingBatch[] = [];
+  let sinceCheck = 0;
+  const write = async (batch: PendingBatch) => {
+    await writer.write(batch);
+    if ((sinceCheck += batch.rows.length) >= STOP_CHECK_ROWS) {
+      sinceCheck = 0;
+      await deps.state.assertActive();
+    }
+  };
   for await (const rows of readCsvBatches(input, dialect)) {
     const addrs = rows.map((r) => parseAddress(r.fields[dialect.emailColumn] ?? ''));
     const stored = lookup(addrs);
     // Handled when written; a rejection before then must not count as unhandled.
     stored.catch(() => undefined);
     inFlight.push({ rows, addrs, stored });
-    if (inFlight.length > LOOKAHEAD) await writer.write(inFlight.shift() as PendingBatch);
+    if (inFlight.length > LOOKAHEAD) await write(inFlight.shift() as PendingBatch);
   }
-  while (inFlight.length > 0) await writer.write(inFlight.shift() as PendingBatch);
+  while (inFlight.length > 0) await write(inFlight.shift() as PendingBatch);
   await writer.flush();
-  return writer.counts;
+  return writer;
 }
 
 /** summary.json's content. */
-async function buildSummary(listId: string, meta: ListMeta, dialect: CsvDialect, counts: Counts, deps: AggregateDeps): Promise<Summary> {
+async function buildSummary(listId: string, meta: ListMeta, dialect: CsvDialect, writer: RowWriter, deps: AggregateDeps): Promise<Summary> {
+  const { counts } = writer;
   const m = (await deps.state.meta()) ?? meta;
   const t = (k: string) => (m[k] ? Number(m[k]) : null);
   const span = (a: string, z: string) => (t(a) !== null && t(z) !== null ? (t(z)! - t(a)!) / 1000 : null);
@@ -394,6 +415,7 @@ async function buildSummary(listId: string, meta: ListMeta, dialect: CsvDialect,
       totalSec: span('createdAt', 'aggregateDoneAt'),
     },
     mxHosts: await deps.state.mxStats(),
+    ...writer.tally.summary(),
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
     escapeFormulas: meta.escapeFormulas === 'true',
     ...(deps.summaryExtras ? await deps.summaryExtras() : {}),
@@ -415,27 +437,34 @@ async function discardAfter(set: ResultSet, err: unknown): Promise<unknown> {
   }
 }
 
+/** report.html (the summary as charts), one more file of the set. */
+async function writeReportPage(set: ResultSet, summary: Summary): Promise<void> {
+  const page = await set.open('report.html', { contentType: 'text/html; charset=utf-8' });
+  await page.write(Buffer.from(renderReportHtml(summary), 'utf8'));
+}
+
 export async function runAggregate(listId: string, deps: AggregateDeps): Promise<Summary> {
   const { cfg, state } = deps;
   const { meta, dialect } = await splitList(listId, state);
-  await state.set({ status: 'aggregating' });
+  await state.transition('aggregating', ['probing', 'aggregating']);
   await state.mark('aggregateStartedAt');
 
   const outLoc = parseLocation(meta.output);
-  const set = await ResultSet.begin(storeFor(outLoc, cfg), outLoc, OUTPUT_FILES, SUMMARY_FILE);
-  let summary: Summary;
+  // An error.json of a failed earlier run goes too: these files are the list's result from now on.
+  const set = await ResultSet.begin(storeFor(outLoc, cfg), outLoc, OUTPUT_FILES, SUMMARY_FILE, { alsoRemove: [ERROR_FILE] });
   try {
-    const counts = await writeRows(set, meta, dialect, deps);
-    await set.finish();
+    const writer = await writeRows(set, meta, dialect, deps);
     await state.mark('aggregateDoneAt');
-    summary = await buildSummary(listId, meta, dialect, counts, deps);
+    const summary = await buildSummary(listId, meta, dialect, writer, deps);
+    await writeReportPage(set, summary);
+    await set.finish();
+    // A list cancelled meanwhile writes nothing.
+    await state.assertActive();
     await set.commit(JSON.stringify(summary, null, 2) + '\n', { contentType: 'application/json' });
+    return summary;
   } catch (err) {
     throw await discardAfter(set, err);
   }
-  await state.set({ status: 'done', rowsWritten: summary.rows });
-  await state.touch();
-  return summary;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface SplitJobData {
   emailColumn?: string | number;
   /** Escape spreadsheet formulas in every output CSV (OWASP: a leading `'` before `=`, `+`, `-`, `@`, tab, CR). Default: values as read. */
   escapeFormulas?: boolean;
+  /** Where to POST the signed callback when the list ends (`http://` or `https://`). */
+  callbackUrl?: string;
 }
 
 /** Batch job: probe up to `batchSize` unique addresses of one domain. */
@@ -30,6 +32,8 @@ export interface ProbeJobData {
   attempt?: number;
   /** When this batch was first held back by ban signs / rate limits (ms epoch), for the patience. */
   heldSince?: number;
+  /** Final verdicts of this batch so far (its runs before this one), for the list's progress counters. */
+  progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number> };
 }
 
 export interface AggregateJobData {
@@ -50,11 +54,13 @@ export function validateSplitJob(d: unknown): SplitJobData {
     bad('emailColumn must be a header name or a 0-based column index');
   }
   if (o.escapeFormulas !== undefined && typeof o.escapeFormulas !== 'boolean') bad('escapeFormulas must be true or false');
+  if (o.callbackUrl !== undefined && (typeof o.callbackUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(o.callbackUrl))) bad('callbackUrl must be an http:// or https:// URL');
   return {
     listId: o.listId,
     input: o.input,
     output: o.output,
     ...(o.emailColumn !== undefined ? { emailColumn: o.emailColumn as string | number } : {}),
     ...(o.escapeFormulas === true ? { escapeFormulas: true } : {}),
+    ...(o.callbackUrl !== undefined ? { callbackUrl: o.callbackUrl as string } : {}),
   };
 }

@@ -1,17 +1,31 @@
 /**
  * A list's shared state in Redis: metadata, the dedup set of the split run, the results hash, the set
- * of finished batches and per-MX counters. All keys carry the list's hash tag and expire `ttlSec`
- * after the list's last activity. The completion check (all batches done → enqueue aggregate once)
- * is one Lua command (`commands/complete-2.lua`), exact however many workers finish batches at once.
+ * of finished batches, progress counters and per-MX counters. All keys carry the list's hash tag and
+ * expire `ttlSec` after the list's last activity.
+ *
+ * Writes to the metadata never re-create it (`commands/update-1.lua`): a list whose state vanished
+ * (deleted, expired, Redis restarted without persistence) is reported as `LIST_STATE_LOST` instead of
+ * being half re-created and waited on forever. Status changes are guarded by the status the list is in,
+ * so a cancelled or failed list is never moved back to work.
  */
 import type { Redis } from 'ioredis';
+import { ErrorCodes, ListwashError } from '../errors.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
-import { listKeys, type ListKeys } from './names.js';
+import { listIndexKey, listKeys, ownerIndexKey, workingKeys, type ListKeys } from './names.js';
 
 /** The list's Lua commands (`src/pipeline/commands/*.lua`). */
 const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
 
-export type ListStatus = 'queued' | 'splitting' | 'probing' | 'aggregating' | 'done' | 'failed';
+export type ListStatus = 'queued' | 'splitting' | 'probing' | 'aggregating' | 'done' | 'failed' | 'cancelled';
+
+/** Statuses a list ends in. */
+export const FINAL_STATUSES: readonly ListStatus[] = ['done', 'failed', 'cancelled'];
+/** Statuses of a list that still has work to do. */
+export const ACTIVE_STATUSES: readonly ListStatus[] = ['queued', 'splitting', 'probing', 'aggregating'];
+
+export function isFinalStatus(s: string | null | undefined): boolean {
+  return s === 'done' || s === 'failed' || s === 'cancelled';
+}
 
 export interface ListMeta {
   listId: string;
@@ -21,9 +35,18 @@ export interface ListMeta {
   [field: string]: string;
 }
 
+/** Final verdicts of one batch so far: how many, by status and by reason. */
+export interface BatchProgress {
+  final: number;
+  byStatus: Record<string, number>;
+  byReason: Record<string, number>;
+}
+
 interface ScriptRedis extends Redis {
   lwDedup(key: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
+  lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
+  lwProgress(meta: string, progress: string, batchId: string, record: string): Promise<number>;
 }
 
 export class ListState {
@@ -32,7 +55,7 @@ export class ListState {
 
   constructor(
     redis: Redis,
-    keyPrefix: string,
+    private readonly keyPrefix: string,
     readonly listId: string,
     private readonly ttlSec: number,
   ) {
@@ -41,11 +64,29 @@ export class ListState {
     this.redis = redis as ScriptRedis;
   }
 
-  /** Create the list's metadata. Returns false if the list already exists (same id submitted twice). */
+  /** The error for a list whose state is gone. */
+  lostError(): ListwashError {
+    return new ListwashError(
+      ErrorCodes.LIST_STATE_LOST,
+      `the state of list ${this.listId} is gone from Redis (deleted, expired, or Redis restarted without persistence); submit the list again`,
+      { listId: this.listId },
+    );
+  }
+
+  /**
+   * Create the list's metadata and index it (newest-first listings, per owner). Returns false if the
+   * list already exists (same id submitted twice).
+   */
   async create(fields: Record<string, string>): Promise<boolean> {
     const created = await this.redis.hsetnx(this.keys.meta, 'listId', this.listId);
     if (created === 0) return false;
-    await this.redis.hset(this.keys.meta, { status: 'queued', createdAt: String(Date.now()), ...fields });
+    const createdAt = Date.now();
+    await this.redis.hset(this.keys.meta, { status: 'queued', createdAt: String(createdAt), ...fields });
+    // Index keys live in other Redis Cluster slots than the list's: separate commands, not one pipeline.
+    await Promise.all([
+      this.redis.zadd(listIndexKey(this.keyPrefix), createdAt, this.listId),
+      ...(fields.owner ? [this.redis.zadd(ownerIndexKey(this.keyPrefix, fields.owner), createdAt, this.listId)] : []),
+    ]);
     await this.touch();
     return true;
   }
@@ -69,18 +110,45 @@ export class ListState {
     return (await this.redis.hget(this.keys.meta, 'status')) as ListStatus | null;
   }
 
-  /** A batch failed for good: count it (`batchesFailed`) and keep the last error (`lastBatchError`), shown by `listwash status`. */
-  async recordBatchFailure(batchId: string, message: string): Promise<void> {
-    await this.redis.pipeline().hincrby(this.keys.meta, 'batchesFailed', 1).hset(this.keys.meta, 'lastBatchError', `${batchId}: ${message}`).exec();
+  /** Throws `LIST_STATE_LOST` when the list has no state, `LIST_ENDED` when it has ended. */
+  async assertActive(): Promise<void> {
+    const status = await this.status();
+    if (status === null) throw this.lostError();
+    if (isFinalStatus(status)) throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${this.listId} is ${status}; its work stops here`, { listId: this.listId, status });
   }
 
+  /** A batch failed for good: count it (`batchesFailed`) and keep the last error (`lastBatchError`), shown by `listwash status`. */
+  async recordBatchFailure(batchId: string, message: string): Promise<void> {
+    const batchesFailed = Number((await this.redis.hget(this.keys.meta, 'batchesFailed')) ?? 0) + 1;
+    await this.set({ batchesFailed, lastBatchError: `${batchId}: ${message}` });
+  }
+
+  /** Set fields of an existing list. Throws `LIST_STATE_LOST` when the list has no state. */
   async set(fields: Record<string, string | number>): Promise<void> {
-    await this.redis.hset(this.keys.meta, fields);
+    await this.update('set', '', fields);
+  }
+
+  /**
+   * Move the list to `to` (with `fields`) if its status is one of `from`. Throws `LIST_STATE_LOST`
+   * when it has no state, and `LIST_ENDED` when it is in another status (cancelled, failed, or
+   * already past this step): the caller stops its work.
+   */
+  async transition(to: ListStatus, from: readonly ListStatus[], fields: Record<string, string | number> = {}): Promise<void> {
+    await this.update('set', from.join(','), { ...fields, status: to });
   }
 
   /** Record the first occurrence of a time field (e.g. `probeStartedAt`); later calls keep the first. */
   async mark(field: string, at = Date.now()): Promise<void> {
-    await this.redis.hsetnx(this.keys.meta, field, String(at));
+    await this.update('nx', '', { [field]: at });
+  }
+
+  private async update(mode: 'set' | 'nx', allowed: string, fields: Record<string, string | number>): Promise<void> {
+    const pairs = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
+    const [r, current] = await this.redis.lwUpdate(this.keys.meta, mode, allowed, ...pairs);
+    if (r === 0) throw this.lostError();
+    if (r === 2) {
+      throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${this.listId} is ${current || 'in no status'}; its work stops here`, { listId: this.listId, status: current ?? null });
+    }
   }
 
   /** A split run starts afresh (also after a crashed run): forget what the last run saw. */
@@ -101,12 +169,52 @@ export class ListState {
 
   /** The split finished with `total` batches. True if the list is complete now (aggregate it). */
   async splitFinished(total: number): Promise<boolean> {
-    return (await this.redis.lwComplete(this.keys.meta, this.keys.done, '', String(total), String(Date.now()))) === 1;
+    return this.complete('', String(total));
   }
 
   /** A batch is finished. True exactly once per list: when it completes the list. */
   async batchDone(batchId: string): Promise<boolean> {
-    return (await this.redis.lwComplete(this.keys.meta, this.keys.done, batchId, '', String(Date.now()))) === 1;
+    await this.redis.pipeline().hdel(this.keys.held, batchId).zrem(this.keys.waits, batchId).exec();
+    return this.complete(batchId, '');
+  }
+
+  private async complete(batchId: string, total: string): Promise<boolean> {
+    const r = await this.redis.lwComplete(this.keys.meta, this.keys.done, batchId, total, String(Date.now()));
+    if (r === -1) throw this.lostError();
+    return r === 1;
+  }
+
+  /** Record a batch's final verdicts so far (idempotent per batch; feeds the list's progress counters). */
+  async recordProgress(batchId: string, p: BatchProgress): Promise<void> {
+    const parts = [`final=${p.final}`];
+    for (const [s, n] of Object.entries(p.byStatus)) if (n) parts.push(`s:${s}=${n}`);
+    for (const [r, n] of Object.entries(p.byReason)) if (n) parts.push(`r:${r}=${n}`);
+    if ((await this.redis.lwProgress(this.keys.meta, this.keys.progress, batchId, parts.join(','))) === 0) throw this.lostError();
+  }
+
+  /**
+   * Why a batch waits, for progress displays: a greylist retry at `retryAt`, or the throttle holding it
+   * back at `group` (`busy`, `cooldown`, `open`, `held`). Cleared when the batch is done.
+   */
+  async recordWait(batchId: string, wait: { kind: 'greylist'; retryAt: number } | { kind: 'throttle'; group: string; why: string }): Promise<void> {
+    const p = this.redis.pipeline();
+    if (wait.kind === 'greylist') p.zadd(this.keys.waits, wait.retryAt, batchId).hdel(this.keys.held, batchId);
+    else p.hset(this.keys.held, batchId, `${wait.group}|${wait.why}`).zrem(this.keys.waits, batchId);
+    await p.exec();
+  }
+
+  /** The earliest pending greylist retry (ms epoch) and the throttle groups holding batches back. */
+  async waits(): Promise<{ nextGreylistRetryAt: number | null; throttled: { group: string; why: string; batches: number }[] }> {
+    const [first, held] = await Promise.all([this.redis.zrange(this.keys.waits, 0, 0, 'WITHSCORES'), this.redis.hvals(this.keys.held)]);
+    const groups = new Map<string, { group: string; why: string; batches: number }>();
+    for (const v of held) {
+      const cut = v.lastIndexOf('|');
+      const key = v;
+      const g = groups.get(key) ?? { group: v.slice(0, cut), why: v.slice(cut + 1), batches: 0 };
+      g.batches++;
+      groups.set(key, g);
+    }
+    return { nextGreylistRetryAt: first[1] !== undefined ? Number(first[1]) : null, throttled: [...groups.values()] };
   }
 
   async saveResults(entries: Map<string, string>): Promise<void> {
@@ -146,8 +254,20 @@ export class ListState {
     await p.exec();
   }
 
-  /** Drop the list's state now (results included). */
-  async destroy(): Promise<void> {
-    await this.redis.del(...Object.values(this.keys));
+  /**
+   * The list's files are written: drop its per-address results and per-batch bookkeeping. The
+   * metadata (status, counts, timings) stays until the TTL.
+   */
+  async releaseWorkingState(): Promise<void> {
+    await this.redis.del(...workingKeys(this.keys));
+  }
+
+  /** Drop the list's state now (results included), and its index entries. */
+  async destroy(owner?: string): Promise<void> {
+    await Promise.all([
+      this.redis.del(...Object.values(this.keys)),
+      this.redis.zrem(listIndexKey(this.keyPrefix), this.listId),
+      ...(owner ? [this.redis.zrem(ownerIndexKey(this.keyPrefix, owner), this.listId)] : []),
+    ]);
   }
 }

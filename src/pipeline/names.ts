@@ -11,6 +11,8 @@ export const QUEUES = {
   probe: 'lw-probe',
   /** Aggregate jobs: one per list; writes the cleaned files. */
   aggregate: 'lw-aggregate',
+  /** Webhook jobs: one per finished list with a callback URL; delivers the signed callback. */
+  webhook: 'lw-webhook',
 } as const;
 
 /** A list id: what users pass as job id. Letters, digits, `-`, `_`, `.`, 1–128 chars. */
@@ -29,7 +31,39 @@ export function listKeys(keyPrefix: string, listId: string) {
     done: `${base}:done`,
     /** Hash: `<mx host>|<counter>` → number, per-MX stats for summary.json. */
     mx: `${base}:mx`,
+    /** Hash: batch id → its final-verdict counts (see `commands/progress-2.lua`). */
+    progress: `${base}:progress`,
+    /** Sorted set: batch id → when its next greylist retry runs (ms epoch). */
+    waits: `${base}:waits`,
+    /** Hash: batch id → `<throttle group>|<why>` while the throttle holds it back. */
+    held: `${base}:held`,
   };
+}
+
+/**
+ * Keys that hold per-address data or per-batch bookkeeping: needed while the list runs, removed once
+ * its files are written (the meta hash stays, with the summary's counts, until the TTL).
+ */
+export function workingKeys(k: ListKeys): string[] {
+  return [k.seen, k.results, k.done, k.mx, k.progress, k.waits, k.held];
+}
+
+/** Sorted set of every list id by creation time (ms), newest last. */
+export function listIndexKey(keyPrefix: string): string {
+  return `${stripTag(keyPrefix)}:lists`;
+}
+
+/** Sorted set of one owner's (API key's) list ids by creation time. */
+export function ownerIndexKey(keyPrefix: string, owner: string): string {
+  return `${stripTag(keyPrefix)}:lists:owner:${owner}`;
+}
+
+/**
+ * The completion channel: a Redis stream with one entry per list that ends (`done`, `failed`,
+ * `cancelled`). Documented for services in any language (README, "Job contract").
+ */
+export function eventsKey(keyPrefix: string): string {
+  return `${stripTag(keyPrefix)}:events`;
 }
 
 export type ListKeys = ReturnType<typeof listKeys>;

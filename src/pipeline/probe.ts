@@ -13,7 +13,7 @@ import type { Config } from '../config.js';
 import type { AddressOutcome, DomainResult, DomainVerifier } from '../engine/index.js';
 import { verdict } from '../verdict.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
-import type { ListState } from './list-state.js';
+import { isFinalStatus, type BatchProgress, type ListState } from './list-state.js';
 import { encodeVerdict } from './result-codec.js';
 import { enqueueAggregate } from './split.js';
 
@@ -116,15 +116,29 @@ export async function abandonBatch(data: Pick<ProbeJobData, 'listId' | 'batchId'
   return complete;
 }
 
-/** Run one batch job. Throws `DelayedError` after moving the job to delayed when addresses remain. */
+/** Final verdicts of a run: how many, by status and reason (added to the batch's counts so far). */
+function addProgress(before: BatchProgress | undefined, finals: AddressOutcome[]): BatchProgress {
+  const p: BatchProgress = { final: before?.final ?? 0, byStatus: { ...before?.byStatus }, byReason: { ...before?.byReason } };
+  for (const o of finals) {
+    if (o.kind === 'deferred') continue;
+    p.final++;
+    p.byStatus[o.verdict.status] = (p.byStatus[o.verdict.status] ?? 0) + 1;
+    p.byReason[o.verdict.reason] = (p.byReason[o.verdict.reason] ?? 0) + 1;
+  }
+  return p;
+}
+
+/**
+ * Run one batch job. Throws `DelayedError` after moving the job to delayed when addresses remain.
+ * `signal` aborts the run (the list was cancelled or failed elsewhere, or the worker is stopping).
+ */
 export async function runProbe(job: Job<ProbeJobData>, token: string | undefined, deps: ProbeDeps, signal?: AbortSignal): Promise<ProbeRunResult> {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const data = job.data;
   const { state } = deps;
-  const status = await state.status();
-  // A list that failed (e.g. its CSV broke after some batches were queued) or expired is not probed.
-  if (status === null || status === 'failed') return { done: true, final: 0 };
+  // A list that ended (failed, cancelled) or has no state any more is not probed.
+  if (!isActive(await state.status())) return { done: true, final: 0 };
   await state.mark('probeStartedAt');
 
   const pendingList = data.pending ?? data.addresses;
@@ -134,28 +148,40 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     pendingList.map((address) => ({ address, smtputf8: utf8.has(address) })),
     signal,
   );
+  // Stopped from outside: what was learnt is kept, but the batch neither goes on nor completes the list.
+  if (signal?.aborted) return { done: true, final: 0 };
 
   const plan = planNextRun(result.outcomes, data, deps.cfg, now(), random);
-  const finalizing = new Set(plan.finalize.map((o) => o.address));
   const entries = new Map<string, string>();
   for (const o of result.outcomes) {
     // Final answers, and provisional ones (kept in case the retries run out); never overwrite with "nothing".
     if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
   }
   for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
-  await Promise.all([state.saveResults(entries), state.addMxStats(mxCounters(result))]);
+  const progress = addProgress(data.progress, [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize]);
+  await Promise.all([state.saveResults(entries), state.addMxStats(mxCounters(result)), state.recordProgress(data.batchId, progress)]);
 
   if (plan.pending.length === 0) {
     if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);
     await state.touch();
-    return { done: true, final: finalizing.size + result.outcomes.filter((o) => o.kind === 'final').length };
+    return { done: true, final: progress.final - (data.progress?.final ?? 0) };
   }
-  await job.updateData({ ...data, pending: plan.pending, attempt: plan.attempt, ...(plan.heldSince !== undefined ? { heldSince: plan.heldSince } : {}) });
+  await job.updateData({ ...data, pending: plan.pending, attempt: plan.attempt, progress, ...(plan.heldSince !== undefined ? { heldSince: plan.heldSince } : {}) });
+  const retryAt = now() + plan.delayMs;
+  const throttled = result.outcomes.find((o) => o.kind === 'deferred');
+  await state.recordWait(
+    data.batchId,
+    plan.why === 'greylist' ? { kind: 'greylist', retryAt } : { kind: 'throttle', group: throttled?.kind === 'deferred' ? throttled.group : (result.mxHost ?? data.domain), why: throttled?.kind === 'deferred' ? throttled.why : plan.why },
+  );
   await state.touch();
   if (token === undefined) {
     // Called outside a worker (tests): report instead of moving.
     return { done: false, pending: plan.pending.length, delayMs: plan.delayMs, why: plan.why };
   }
-  await job.moveToDelayed(now() + plan.delayMs, token);
+  await job.moveToDelayed(retryAt, token);
   throw new DelayedError();
+}
+
+function isActive(status: string | null): boolean {
+  return status !== null && !isFinalStatus(status);
 }

@@ -1,49 +1,67 @@
 /**
- * The list-cleaning service on BullMQ: queues, workers and the calls users make (submit a list, read
- * its status, wait for it). Redis and the storage are the only shared state: run as many worker
- * processes on as many machines as needed.
+ * The list-cleaning service on BullMQ: the calls every door makes (command line, HTTP API, bucket
+ * watcher, a Node service importing the package) — submit a list, look at it, list, wait for, cancel
+ * or delete lists, read their files — and the workers. Redis and the storage are the only shared
+ * state: run as many worker processes on as many machines as needed.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DelayedError, Queue, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Readable } from 'node:stream';
+import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import { createVerifier } from '../engine/index.js';
+import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
-import { checkOutputWritable, isPermanentStorageError, parseLocation } from '../storage/index.js';
-import { runAggregate, type Summary } from './aggregate.js';
+import { silentLogger, type Logger } from '../log.js';
+import { createRedis } from '../redis/connect.js';
+import { checkOutputWritable, parseLocation } from '../storage/index.js';
+import type { Summary } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
-import { ListState, type ListMeta } from './list-state.js';
-import { cacheKeyPrefix, LIST_ID_RE, QUEUES } from './names.js';
-import { abandonBatch, runProbe } from './probe.js';
+import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
+import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
+import { isFinalStatus, ListState, type ListMeta } from './list-state.js';
+import { listView, type ListView } from './list-view.js';
+import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, ownerIndexKey, QUEUES } from './names.js';
 import { RedisTtlCache } from './redis-cache.js';
-import { runSplit } from './split.js';
+import { ListStopWatch } from './stop-watch.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
+import { startWorkers, type WorkerSelection } from './workers.js';
+
+export type { WorkerSelection };
 
 export interface SubmitOptions {
-  /** The job id: submitting the same id again does not process the list twice. Default: a new UUID. */
+  /** The list id: submitting the same id again does not process the list twice. Default: a new UUID. */
   listId?: string;
   input: string;
   output: string;
   emailColumn?: string | number;
+  /** Where to POST the signed callback when the list ends. */
+  callbackUrl?: string;
+  /** Who submitted it (an API key's name): only that owner sees, downloads, cancels or deletes it. */
+  owner?: string;
   /** Escape spreadsheet formulas in every output CSV (OWASP's rule). Default: values as read. */
   escapeFormulas?: boolean;
 }
 
-export interface WorkerSelection {
-  split?: boolean;
-  probe?: boolean;
-  aggregate?: boolean;
-  /** Probe jobs one process runs at once. Default: `LISTWASH_WORKER_CONCURRENCY`. */
-  probeConcurrency?: number;
+/** Who asks: an API key's name sees only its own lists; no owner (the operator) sees every list. */
+export interface Asker {
+  owner?: string;
 }
 
-const PROBE_JOB_OPTIONS: JobsOptions = {
+export interface WaitOptions {
+  timeoutMs?: number;
+  pollMs?: number;
+  onProgress?: (v: ListView) => void;
+  /** How long Redis may stop answering (a restart) before the wait fails with `REDIS_UNAVAILABLE`. Default 30 s. */
+  redisOutageMs?: number;
+}
+
+const PROBE_JOB_OPTIONS = {
   attempts: 5,
   backoff: { type: 'exponential', delay: 5000 },
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600 },
-};
+} as const;
 
 /** The split job of a list, rebuilt from its recorded metadata. */
 function splitJobFromMeta(m: ListMeta): SplitJobData {
@@ -52,21 +70,37 @@ function splitJobFromMeta(m: ListMeta): SplitJobData {
     input: m.input,
     output: m.output,
     ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
+    ...(m.callbackUrl ? { callbackUrl: m.callbackUrl } : {}),
     ...(m.escapeFormulas === 'true' ? { escapeFormulas: true } : {}),
   });
 }
 
-/** The list options recorded in its metadata (strings), from a split job. */
-function optionFields(data: SplitJobData): Record<string, string> {
-  return {
-    ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
-    ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
-  };
+function notFound(listId: string): ListwashError {
+  return new ListwashError(ErrorCodes.JOB_NOT_FOUND, `no list with id ${listId}`, { listId });
 }
 
-/** A failure retrying cannot fix: bad input, or storage that refuses for good (read-only, denied, full, missing). */
-function isFinal(err: unknown): boolean {
-  return (err instanceof ListwashError && err.code.startsWith('CSV_')) || isPermanentStorageError(err);
+/** `score:id` of a listing position, opaque to callers. */
+function encodeCursor(score: number, id: string): string {
+  return Buffer.from(`${score}:${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { score: number; id: string } | null {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  const cut = text.indexOf(':');
+  const score = Number(text.slice(0, cut));
+  if (cut < 1 || !Number.isFinite(score)) return null;
+  return { score, id: text.slice(cut + 1) };
+}
+
+/** Resolve with `p`, or with `onTimeout()` after `ms` (the late settlement of `p` is observed, never unhandled). */
+async function within<T, U>(p: Promise<T>, ms: number, onTimeout: () => U): Promise<T | U> {
+  p.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<U>((resolve) => (timer = setTimeout(() => resolve(onTimeout()), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class ListwashService {
@@ -74,24 +108,34 @@ export class ListwashService {
   readonly splitQueue: Queue<SplitJobData>;
   readonly probeQueue: Queue<ProbeJobData>;
   readonly aggregateQueue: Queue<AggregateJobData>;
+  readonly webhookQueue: Queue<WebhookJobData>;
+  readonly lifecycle: ListLifecycle;
+  readonly log: Logger;
   private readonly workers: Worker[] = [];
   private readonly extraRedis: Redis[] = [];
+  private readonly stopWatch: ListStopWatch;
   private gate: ThrottleGate | null = null;
+  private verifier: Promise<DomainVerifier> | null = null;
   private readonly ownsRedis: boolean;
   /** This process among the workers: `<hostname>:<pid>`. Also the throttle's lease holder id. */
   readonly workerName = `${hostname()}:${process.pid}`;
 
   constructor(
     readonly cfg: Config,
-    opts: { redis?: Redis } = {},
+    opts: { redis?: Redis; logger?: Logger } = {},
   ) {
     this.ownsRedis = !opts.redis;
-    this.redis = opts.redis ?? new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+    this.log = opts.logger ?? silentLogger;
+    this.redis = opts.redis ?? createRedis(cfg, { name: `listwash:${this.workerName}` });
     const connection = this.redis as unknown as ConnectionOptions;
     const common = { connection, prefix: cfg.queuePrefix };
-    this.splitQueue = new Queue<SplitJobData>(QUEUES.split, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: cfg.jobTtlSec }, removeOnFail: { age: cfg.jobTtlSec } } });
+    const kept = { removeOnComplete: { age: cfg.jobTtlSec }, removeOnFail: { age: cfg.jobTtlSec } };
+    this.splitQueue = new Queue<SplitJobData>(QUEUES.split, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.probeQueue = new Queue<ProbeJobData>(QUEUES.probe, { ...common, defaultJobOptions: PROBE_JOB_OPTIONS });
-    this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: cfg.jobTtlSec }, removeOnFail: { age: cfg.jobTtlSec } } });
+    this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
+    this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
+    this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
+    this.stopWatch = new ListStopWatch(this.redis, cfg.queuePrefix, 1000, (err) => this.log.warn(`checking running lists: ${String(err)}`));
   }
 
   state(listId: string): ListState {
@@ -99,11 +143,12 @@ export class ListwashService {
   }
 
   /**
-   * Enqueue a list. Validates the locations first, and that the output takes a file (a typo or a read-only
-   * output fails here, with its `STORAGE_*` code, not after the probing). Submitting
+   * Enqueue a list. Validates the locations first, and that the output takes a file (a typo or a
+   * read-only output fails here, with its `STORAGE_*` code, not after the probing). Submitting
    * an id that exists returns `created: false` and changes nothing — except for a list still
    * `queued` whose split job is missing (its submitter died in between): that job is queued again,
-   * from the list's recorded input, output and email column.
+   * from the list's recorded input, output and email column. An id taken by another owner is
+   * `JOB_EXISTS`.
    */
   async submit(opts: SubmitOptions): Promise<{ listId: string; created: boolean }> {
     const listId = opts.listId ?? randomUUID();
@@ -115,44 +160,190 @@ export class ListwashService {
       input: opts.input,
       output: opts.output,
       ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
+      ...(opts.callbackUrl !== undefined ? { callbackUrl: opts.callbackUrl } : {}),
       ...(opts.escapeFormulas !== undefined ? { escapeFormulas: opts.escapeFormulas } : {}),
     });
     const state = this.state(listId);
     if (!(await state.exists())) await checkOutputWritable(data.output, this.cfg);
-    const created = await state.create({ input: data.input, output: data.output, ...optionFields(data), settings: JSON.stringify(this.settingsUsed()) });
+    const created = await state.create({
+      input: data.input,
+      output: data.output,
+      ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
+      ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
+      ...(opts.owner ? { owner: opts.owner } : {}),
+      settings: JSON.stringify(this.settingsUsed()),
+    });
     if (!created) {
       const m = await state.meta();
+      if (m && (m.owner ?? '') !== (opts.owner ?? '')) throw new ListwashError(ErrorCodes.JOB_EXISTS, `list id ${listId} is taken`, { listId });
       // Same job id: adding is a no-op while the split job exists.
       if (m?.status === 'queued') await this.splitQueue.add('split', splitJobFromMeta(m), { jobId: listId });
       return { listId, created: false };
     }
     await this.splitQueue.add('split', data, { jobId: listId });
+    this.log.info({ listId, input: data.input, output: data.output }, 'list submitted');
     return { listId, created: true };
   }
 
-  /** The list's metadata, with `batchesDone` (how many batches have finished) for progress displays. */
-  async status(listId: string): Promise<ListMeta | null> {
-    const state = this.state(listId);
-    const m = await state.meta();
-    return m ? { ...m, batchesDone: String(await state.doneCount()) } : null;
+  /** The metadata of a list the asker may see, or null. */
+  private async metaFor(listId: string, asker: Asker): Promise<ListMeta | null> {
+    if (!LIST_ID_RE.test(listId)) return null;
+    const m = await this.state(listId).meta();
+    if (!m || m.kind === 'verify') return null;
+    return asker.owner === undefined || m.owner === asker.owner ? m : null;
+  }
+
+  /** A list's status as users see it (typed), or null when there is no such list for the asker. */
+  async view(listId: string, asker: Asker = {}): Promise<ListView | null> {
+    const m = await this.metaFor(listId, asker);
+    return m ? this.viewOf(m) : null;
+  }
+
+  private async viewOf(m: ListMeta): Promise<ListView> {
+    const state = this.state(m.listId);
+    const running = !isFinalStatus(m.status);
+    const [batchesDone, waits] = await Promise.all([state.doneCount(), running ? state.waits() : { nextGreylistRetryAt: null, throttled: [] }]);
+    return listView(m, { batchesDone, ...waits });
   }
 
   /**
-   * Resolve when the list is done, polling its status. A failed list rejects with `JOB_FAILED`: the
-   * message carries the list's error, `details.cause` its error code (e.g. `CSV_UNTERMINATED_QUOTE`).
+   * Lists newest first, `limit` at a time; `nextCursor` continues the listing (null at the end).
+   * Entries whose state has expired are dropped from the index on the way.
    */
-  async waitUntilDone(listId: string, opts: { timeoutMs?: number; pollMs?: number; onProgress?: (m: ListMeta) => void } = {}): Promise<ListMeta> {
-    const deadline = Date.now() + (opts.timeoutMs ?? Number.POSITIVE_INFINITY);
-    for (;;) {
-      const m = await this.status(listId);
-      if (!m) throw new ListwashError(ErrorCodes.JOB_NOT_FOUND, `no list with id ${listId}`);
-      opts.onProgress?.(m);
-      if (m.status === 'done') return m;
-      if (m.status === 'failed') {
-        throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} failed: ${m.error ?? 'unknown error'}`, { listId, ...(m.errorCode ? { cause: m.errorCode } : {}) });
+  async lists(asker: Asker = {}, opts: { cursor?: string; limit?: number } = {}): Promise<{ lists: ListView[]; nextCursor: string | null }> {
+    const limit = Math.max(1, Math.min(500, opts.limit ?? 50));
+    const key = asker.owner === undefined ? listIndexKey(this.cfg.queuePrefix) : ownerIndexKey(this.cfg.queuePrefix, asker.owner);
+    const after = opts.cursor ? decodeCursor(opts.cursor) : null;
+    if (opts.cursor && !after) throw new ListwashError(ErrorCodes.JOB_INVALID, 'cursor is not one this API returned', { field: 'cursor' });
+    // Continue after the cursor's entry (by its rank now; by its time if it has been removed since).
+    let start = 0;
+    if (after) {
+      const rank = await this.redis.zrevrank(key, after.id);
+      start = rank !== null ? rank + 1 : await this.redis.zcount(key, after.score, '+inf');
+    }
+    const out: ListView[] = [];
+    let last: string | null = null;
+    while (out.length < limit) {
+      const ids = await this.redis.zrevrange(key, start, start + limit - out.length + 9);
+      if (ids.length === 0) break;
+      let removed = 0;
+      for (const id of ids) {
+        if (out.length === limit) break;
+        const m = await this.metaFor(id, asker);
+        if (m) {
+          out.push(await this.viewOf(m));
+          last = id;
+        } else if ((await this.redis.zrem(key, id)) === 1) removed++;
       }
-      if (Date.now() > deadline) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} not done within the timeout (status ${m.status})`, { listId });
-      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+      start += ids.length - removed;
+    }
+    const score = last !== null ? await this.redis.zscore(key, last) : null;
+    return { lists: out, nextCursor: out.length === limit && last !== null && score !== null ? encodeCursor(Number(score), last) : null };
+  }
+
+  /**
+   * Cancel a list: it stops where it is (running sessions QUIT and give their throttle slots back
+   * within about a second), its queued batches are removed, and its files are not written. A list
+   * that has already ended is returned as it is (`cancelled: false`).
+   */
+  async cancel(listId: string, asker: Asker = {}): Promise<{ cancelled: boolean; view: ListView }> {
+    if (!(await this.metaFor(listId, asker))) throw notFound(listId);
+    const state = this.state(listId);
+    const cancelled = await this.lifecycle.cancel(state);
+    if (cancelled) await this.removeJobs(listId, { keepFinished: true });
+    const view = await this.view(listId, asker);
+    if (!view) throw notFound(listId);
+    return { cancelled, view };
+  }
+
+  /**
+   * Delete a list's state from Redis (a running list is cancelled first); with `files`, its output
+   * files too (only the names listwash writes). Returns the names of the files deleted.
+   */
+  async delete(listId: string, asker: Asker = {}, opts: { files?: boolean } = {}): Promise<{ files: string[] }> {
+    const m = await this.metaFor(listId, asker);
+    if (!m) throw notFound(listId);
+    const state = this.state(listId);
+    if (!isFinalStatus(m.status)) await this.lifecycle.cancel(state);
+    await this.removeJobs(listId, { keepFinished: false });
+    const files = opts.files ? await new ListFiles(this.cfg, m.output).deleteAll() : [];
+    await state.destroy(m.owner);
+    this.log.info({ listId, files }, 'list deleted');
+    return { files };
+  }
+
+  /** Remove a list's jobs from the queues (jobs running right now stop by themselves: see `ListStopWatch`). */
+  private async removeJobs(listId: string, opts: { keepFinished: boolean }): Promise<void> {
+    const meta = await this.state(listId).meta();
+    const batches = Number(meta?.batches ?? 0);
+    const removals: (() => Promise<unknown>)[] = [];
+    if (!opts.keepFinished) {
+      removals.push(() => this.splitQueue.remove(listId), () => this.aggregateQueue.remove(aggregateJobId(listId)), () => this.webhookQueue.remove(`${listId}.webhook`));
+    } else {
+      removals.push(async () => ((await this.splitQueue.getJobState(listId)) === 'completed' ? 0 : this.splitQueue.remove(listId)));
+    }
+    for (let n = 0; n < batches; n++) removals.push(() => this.probeQueue.remove(batchJobId(listId, n)));
+    for (let i = 0; i < removals.length; i += 32) await Promise.all(removals.slice(i, i + 32).map((f) => f()));
+  }
+
+  /**
+   * The files of a list: a finished list's result files, a failed list's `error.json`. A list still
+   * running has none yet (`LIST_NOT_DONE`).
+   */
+  async files(listId: string, asker: Asker = {}): Promise<ListFile[]> {
+    const m = await this.metaFor(listId, asker);
+    if (!m) throw notFound(listId);
+    const files = new ListFiles(this.cfg, m.output);
+    if (m.status === 'done') return files.existing(RESULT_FILES);
+    if (m.status === 'failed') return files.existing([ERROR_FILE]);
+    throw new ListwashError(ErrorCodes.LIST_NOT_DONE, `list ${listId} is ${m.status}: its files are written when it is done`, { listId, state: m.status });
+  }
+
+  /** Stream one of a list's files (a name from `files()`). */
+  async openFile(listId: string, name: string, asker: Asker = {}): Promise<{ stream: Readable; size: number; contentType: string }> {
+    const file = (await this.files(listId, asker)).find((f) => f.name === name);
+    if (!file) throw new ListwashError(ErrorCodes.STORAGE_NOT_FOUND, `list ${listId} has no file ${JSON.stringify(name)}`, { listId, name });
+    const m = await this.metaFor(listId, asker);
+    return { stream: await new ListFiles(this.cfg, m!.output).open(name), size: file.size, contentType: contentTypeOf(name) };
+  }
+
+  /**
+   * Resolve when the list is done, polling its status. A failed list rejects with `JOB_FAILED` (the
+   * message carries the list's error, `details.cause` its code, e.g. `CSV_UNTERMINATED_QUOTE`); a
+   * cancelled one with `LIST_ENDED`; a list whose state vanished from Redis while it ran with
+   * `LIST_STATE_LOST`; a Redis that stops answering for longer than `redisOutageMs` with
+   * `REDIS_UNAVAILABLE`. Never waits forever unless asked to (`timeoutMs`).
+   */
+  async waitUntilDone(listId: string, opts: WaitOptions = {}): Promise<ListView> {
+    const deadline = Date.now() + (opts.timeoutMs ?? Number.POSITIVE_INFINITY);
+    const outageMs = opts.redisOutageMs ?? 30_000;
+    const pollMs = opts.pollMs ?? 250;
+    let seen = false;
+    let silentSince: number | null = null;
+    for (;;) {
+      const v = await within(this.view(listId), Math.min(5000, outageMs), () => undefined);
+      if (v === undefined) {
+        silentSince ??= Date.now();
+        if (Date.now() - silentSince >= outageMs) {
+          throw new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `Redis stopped answering while list ${listId} ran (for ${Math.round(outageMs / 1000)} s)`, { listId });
+        }
+        continue;
+      }
+      silentSince = null;
+      if (!v) {
+        if (seen) throw this.state(listId).lostError();
+        throw notFound(listId);
+      }
+      seen = true;
+      opts.onProgress?.(v);
+      if (v.state === 'done') return v;
+      if (v.state === 'failed') {
+        throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} failed: ${v.error?.message ?? 'unknown error'}`, { listId, ...(v.error ? { cause: v.error.code } : {}) });
+      }
+      if (v.state === 'cancelled') throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${listId} was cancelled`, { listId, state: 'cancelled' });
+      if (Date.now() > deadline) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} not done within the timeout (state ${v.state})`, { listId });
+      await new Promise((r) => setTimeout(r, pollMs));
     }
   }
 
@@ -174,102 +365,40 @@ export class ListwashService {
     };
   }
 
-  /** Start workers in this process. */
-  async startWorkers(sel: WorkerSelection = { split: true, probe: true, aggregate: true }): Promise<Worker[]> {
-    const started: Worker[] = [];
-    const workerConnection = () => {
-      const r = new Redis(this.cfg.redisUrl, { maxRetriesPerRequest: null });
-      this.extraRedis.push(r);
-      return r as unknown as ConnectionOptions;
-    };
-    // `name` is recorded on every job this process takes (BullMQ's `processedBy`) and names its Redis connections.
-    const common = { prefix: this.cfg.queuePrefix, maxStalledCount: 3, stalledInterval: this.cfg.stalledIntervalMs, lockDuration: this.cfg.lockDurationMs, name: this.workerName };
-    const lastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const failList = async (listId: string, err: unknown) => {
-      await this.state(listId).set({ status: 'failed', error: err instanceof Error ? err.message : String(err), ...(err instanceof ListwashError ? { errorCode: err.code } : {}) });
-    };
-    if (sel.split) {
-      started.push(
-        new Worker<SplitJobData>(
-          QUEUES.split,
-          async (job: Job<SplitJobData>) => {
-            const data = validateSplitJob(job.data);
-            const state = this.state(data.listId);
-            if (!(await state.exists())) await state.create({ input: data.input, output: data.output, ...optionFields(data), settings: JSON.stringify(this.settingsUsed()) });
-            try {
-              // Again here: the output may have changed since the submit, and hours of probing must not end in an unwritable output.
-              await checkOutputWritable(data.output, this.cfg);
-              return await runSplit(data, { cfg: this.cfg, state, probeQueue: this.probeQueue, aggregateQueue: this.aggregateQueue }, { batchSize: this.cfg.batchSize });
-            } catch (err) {
-              // Bad input is final: say why on the list. Infrastructure errors are retried by BullMQ,
-              // and fail the list when the attempts are used up (else it would say `splitting` forever).
-              if (isFinal(err)) {
-                await failList(data.listId, err);
-                job.discard();
-              } else if (lastAttempt(job)) {
-                await failList(data.listId, err);
-              }
-              throw err;
-            }
-          },
-          { ...common, connection: workerConnection(), concurrency: 2 },
-        ),
-      );
-    }
-    if (sel.probe) {
+  /** The engine behind the fleet-wide throttle, made once per process. */
+  private engine(): Promise<DomainVerifier> {
+    this.verifier ??= (async () => {
       const cache = new RedisTtlCache(this.redis, cacheKeyPrefix(this.cfg.queuePrefix));
       this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName);
-      const { verifier } = createVerifier(this.cfg, { cache, gate: this.gate });
-      started.push(
-        new Worker<ProbeJobData>(
-          QUEUES.probe,
-          async (job, token) => {
-            const deps = { cfg: this.cfg, verifier, state: this.state(job.data.listId), aggregateQueue: this.aggregateQueue };
-            try {
-              return await runProbe(job, token, deps);
-            } catch (err) {
-              // A batch that keeps failing must not keep its list `probing` forever: on its last
-              // attempt it is given up (its addresses end unknown) and the list completes.
-              if (!(err instanceof DelayedError) && lastAttempt(job)) await abandonBatch(job.data, err, deps);
-              throw err;
-            }
-          },
-          { ...common, connection: workerConnection(), concurrency: sel.probeConcurrency ?? this.cfg.workerConcurrency },
-        ),
-      );
-    }
-    if (sel.aggregate) {
-      started.push(
-        new Worker<AggregateJobData>(
-          QUEUES.aggregate,
-          async (job) => {
-            const state = this.state(job.data.listId);
-            try {
-              return await runAggregate(job.data.listId, {
-                cfg: this.cfg,
-                state,
-                summaryExtras: async () => ({ settings: JSON.parse((await state.meta())?.settings ?? '{}') as unknown, throttle: (await this.gate?.stats()) ?? null }),
-              });
-            } catch (err) {
-              // The partial files are removed by now. Storage that refuses for good fails the list at once; other
-              // failures are retried by BullMQ and fail the list when the attempts are used up.
-              if (isFinal(err)) {
-                await failList(job.data.listId, err);
-                job.discard();
-              } else if (lastAttempt(job)) {
-                await failList(job.data.listId, err);
-              }
-              throw err;
-            }
-          },
-          { ...common, connection: workerConnection(), concurrency: 1 },
-        ),
-      );
-    }
-    for (const w of started) {
-      // A worker-level error (lost Redis connection, …) is reported, not swallowed.
-      w.on('error', (err) => process.emitWarning(`listwash worker ${w.name}: ${err.message}`));
-    }
+      return createVerifier(this.cfg, { cache, gate: this.gate }).verifier;
+    })();
+    return this.verifier;
+  }
+
+  /** Start workers in this process. */
+  async startWorkers(sel: WorkerSelection = { split: true, probe: true, aggregate: true }): Promise<Worker[]> {
+    if (sel.probe) await this.engine();
+    const started = startWorkers(
+      {
+        cfg: this.cfg,
+        log: this.log,
+        lifecycle: this.lifecycle,
+        state: (id) => this.state(id),
+        settingsUsed: () => this.settingsUsed(),
+        probeQueue: this.probeQueue,
+        aggregateQueue: this.aggregateQueue,
+        connection: () => {
+          const r = createRedis(this.cfg, { name: `listwash:${this.workerName}:worker` });
+          this.extraRedis.push(r);
+          return r;
+        },
+        workerName: this.workerName,
+        stopWatch: this.stopWatch,
+        verifier: () => this.engine(),
+        throttleStats: async () => (await this.gate?.stats()) ?? null,
+      },
+      sel,
+    );
     this.workers.push(...started);
     return started;
   }
@@ -277,11 +406,12 @@ export class ListwashService {
   /** Graceful stop: workers finish or hand back their current jobs, leases are released. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
+    this.stopWatch.close();
     await this.gate?.close();
-    await Promise.all([this.splitQueue.close(), this.probeQueue.close(), this.aggregateQueue.close()]);
+    await Promise.all([this.splitQueue.close(), this.probeQueue.close(), this.aggregateQueue.close(), this.webhookQueue.close()]);
     for (const r of this.extraRedis) r.disconnect();
     if (this.ownsRedis) this.redis.disconnect();
   }
 }
 
-export type { Summary };
+export type { Summary, ListView };

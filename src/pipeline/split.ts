@@ -51,6 +51,9 @@ interface Pending {
   utf8: boolean;
 }
 
+/** Rows read between two looks at whether the list was cancelled meanwhile. */
+const STOP_CHECK_ROWS = 50_000;
+
 /** Dedup round trips in flight while the following rows are parsed. */
 const DEDUP_AHEAD = 4;
 /** Batch jobs per `addBulk`, and `addBulk` calls in flight. */
@@ -88,7 +91,8 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   const loc = parseLocation(data.input);
   const store = storeFor(loc, cfg);
 
-  await state.set({ status: 'splitting' });
+  // A cancelled (or failed) list is not split; a split run again after a crash starts afresh.
+  await state.transition('splitting', ['queued', 'splitting']);
   await state.mark('splitStartedAt');
   await state.startSplitRun();
 
@@ -160,8 +164,13 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
 
   const input = await store.openRead(loc);
   const emailColumn = dialect.emailColumn;
+  let sinceCheck = 0;
   for await (const rows of readCsvBatches(input, dialect, { onlyColumn: emailColumn })) {
     s.rows += rows.length;
+    if ((sinceCheck += rows.length) >= STOP_CHECK_ROWS) {
+      sinceCheck = 0;
+      await state.assertActive();
+    }
     for (const row of rows) {
       const parsed = parseAddress(row.fields[emailColumn] ?? '');
       if (!parsed.ok) {
@@ -181,7 +190,7 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   }
   s.domains = buckets.size;
 
-  await state.set({ rows: s.rows, unique: s.unique, duplicates: s.duplicates, invalid: s.invalid, domains: s.domains, status: 'probing' });
+  await state.transition('probing', ['splitting'], { rows: s.rows, unique: s.unique, duplicates: s.duplicates, invalid: s.invalid, domains: s.domains });
   await state.mark('splitDoneAt');
   await state.endSplitRun();
   if (await state.splitFinished(s.batches)) await enqueueAggregate(deps.aggregateQueue, data.listId);

@@ -9,5 +9,5 @@ export { LocalStore } from './local-store.js';
 export { S3Store, s3Error, type S3StoreOptions } from './s3-store.js';
 export { DEFAULT_RESUME, type ResumeOptions } from './s3-resume.js';
 export { ResultSet, ResultFile } from './result-set.js';
-export { checkWritable, checkOutputWritable, WRITE_CHECK_PREFIX } from './write-check.js';
-export { isPermanentStorageError, displayLocation } from './store-common.js';
+export { checkWritable, checkOutputWritable } from './write-check.js';
+export { isPermanentStorageError, displayLocation, WRITE_CHECK_PREFIX } from './store-common.js';

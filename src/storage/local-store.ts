@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { errnoCode, errnoText, fsError } from './fs-errors.js';
 import type { FileLocation, Location } from './location.js';
-import { abortedError, assertObjectLocation, checkMaxBytes, handled, reportedThroughDone, settleAborted, settled } from './store-common.js';
+import { abortedError, assertObjectLocation, checkMaxBytes, handled, reportedThroughDone, settleAborted, settled, writeAndDeleteProbe } from './store-common.js';
 import type { ReadOptions, StagedWrite, Store, WriteHandle, WriteOptions } from './store.js';
 
 function asFile(loc: Location): FileLocation {
@@ -96,6 +96,35 @@ function stagedWrite(file: FileLocation, temp: string, fh: FileHandle): StagedWr
   };
 }
 
+/** The folders of `dir` and its parents that do not exist yet, deepest first. */
+async function missingFolders(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    try {
+      await stat(d);
+      break;
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') break;
+      missing.push(d);
+    }
+  }
+  return missing;
+}
+
+/** Remove folders (deepest first) that are still empty; one that is gone or no longer empty stays as it is. */
+async function removeEmptyFolders(dirs: readonly string[]): Promise<void> {
+  for (const d of dirs) {
+    try {
+      await rmdir(d);
+    } catch (err) {
+      const code = errnoCode(err);
+      // Someone put something there meanwhile (or removed it): not ours to remove any more.
+      if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
+      throw err;
+    }
+  }
+}
+
 export class LocalStore implements Store {
   async openRead(loc: Location, opts: ReadOptions = {}): Promise<Readable> {
     const file = asFile(loc);
@@ -150,16 +179,6 @@ export class LocalStore implements Store {
     };
   }
 
-  async remove(loc: Location): Promise<void> {
-    const file = asFile(loc);
-    assertObjectLocation(file, 'remove');
-    try {
-      await removeFile(file.path);
-    } catch (err) {
-      throw fsError('remove', file, err);
-    }
-  }
-
   async removeLeftovers(loc: Location): Promise<number> {
     const file = asFile(loc);
     assertObjectLocation(file, 'clean up after');
@@ -182,6 +201,23 @@ export class LocalStore implements Store {
     return mine.length;
   }
 
+  async probeWrite(output: Location): Promise<void> {
+    const dir = asFile(output).path.replace(/\/+$/, '') || '/';
+    const created = await missingFolders(dir);
+    let failure: unknown = null;
+    try {
+      await writeAndDeleteProbe(this, output);
+    } catch (err) {
+      failure = err;
+    }
+    try {
+      await removeEmptyFolders(created);
+    } catch (err) {
+      throw fsError('remove the folder created for the write check under', asFile(output), err);
+    }
+    if (failure !== null) throw failure;
+  }
+
   async exists(loc: Location): Promise<boolean> {
     return (await this.size(loc)) !== null;
   }
@@ -194,6 +230,18 @@ export class LocalStore implements Store {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return null;
       throw fsError('stat', file, err);
+    }
+  }
+
+  async delete(loc: Location): Promise<boolean> {
+    const file = asFile(loc);
+    assertObjectLocation(file, 'delete');
+    try {
+      await unlink(file.path);
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return false;
+      throw fsError('delete', file, err);
     }
   }
 }

@@ -3,7 +3,8 @@
  * `summary.json`) is written last: the set is complete exactly when its marker exists.
  *
  * 1. `begin` removes what an earlier run left under these names: hidden temp files of a killed writer (local), the
- *    marker (first), then the files themselves — a run replaces the whole set.
+ *    marker (first), then the files themselves — a run replaces the whole set (and, on request, other names such as
+ *    an earlier failure's `error.json`).
  * 2. Files are written staged (`Store.openStaged`: local temp files; S3 objects, checked against the bytes written).
  * 3. `finish` waits until every file is stored in full; `commit` publishes them all (local: renames) and then writes
  *    the marker.
@@ -68,12 +69,13 @@ export class ResultSet {
 
   /**
    * Start writing the set `names` + `marker` under `prefix`, removing what an earlier run left there (see above).
+   * @param opts.alsoRemove more names an earlier run may have left that do not belong with a new set (removed too).
    * @throws the store's typed error when the prefix cannot be cleaned (e.g. `STORAGE_READ_ONLY`).
    */
-  static async begin(store: Store, prefix: Location, names: readonly string[], marker: string): Promise<ResultSet> {
-    const all = [marker, ...names];
+  static async begin(store: Store, prefix: Location, names: readonly string[], marker: string, opts: { alsoRemove?: readonly string[] } = {}): Promise<ResultSet> {
+    const all = [marker, ...names, ...(opts.alsoRemove ?? [])];
     for (const name of all) await store.removeLeftovers(joinLocation(prefix, name));
-    for (const name of all) await store.remove(joinLocation(prefix, name));
+    for (const name of all) await store.delete(joinLocation(prefix, name));
     return new ResultSet(store, prefix, names, marker);
   }
 
@@ -109,7 +111,7 @@ export class ResultSet {
     for (const { file, staged } of this.files) {
       try {
         await staged.cancel();
-        await this.store.remove(file.loc);
+        await this.store.delete(file.loc);
       } catch (err) {
         problems.push(errorMessage(err));
       }

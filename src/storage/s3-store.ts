@@ -1,7 +1,7 @@
 /**
  * The S3 store: GetObject (optionally a Range GET) for reads — resumed with a Range GET when a connection breaks
  * (`s3-resume.ts`) —, lib-storage `Upload` (multipart, bounded memory) for writes, each checked afterwards with a
- * HeadObject (the stored size must be the bytes written), HeadObject for exists/size, DeleteObject for remove. SDK
+ * HeadObject (the stored size must be the bytes written), HeadObject for exists/size, DeleteObject for delete. SDK
  * errors become typed errors: `STORAGE_NOT_FOUND`, `STORAGE_ACCESS_DENIED`, else `STORAGE_IO`. The SDK itself retries
  * failed requests (5xx, `SlowDown`, resets; `AWS_MAX_ATTEMPTS`, default 3 attempts).
  */
@@ -11,7 +11,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Location, S3Location } from './location.js';
 import { DEFAULT_RESUME, gaveUpReason, resumingBody, type BodyPart, type ResumeOptions } from './s3-resume.js';
-import { abortedError, assertObjectLocation, checkMaxBytes, handled, reportedThroughDone, settleAborted, settled } from './store-common.js';
+import { abortedError, assertObjectLocation, checkMaxBytes, handled, reportedThroughDone, settleAborted, settled, writeAndDeleteProbe } from './store-common.js';
 import type { ReadOptions, StagedWrite, Store, WriteHandle, WriteOptions } from './store.js';
 
 const MiB = 1024 * 1024;
@@ -214,23 +214,14 @@ export class S3Store implements Store {
     };
   }
 
-  async remove(loc: Location): Promise<void> {
-    const s3 = asS3(loc);
-    assertObjectLocation(s3, 'remove');
-    try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
-    } catch (err) {
-      const mapped = s3Error('remove', s3, err);
-      // A key that is not there is what we wanted; a missing bucket is not.
-      if (mapped.code === ErrorCodes.STORAGE_NOT_FOUND && mapped.details.s3Error !== 'NoSuchBucket') return;
-      throw mapped;
-    }
-  }
-
   async removeLeftovers(loc: Location): Promise<number> {
     assertObjectLocation(asS3(loc), 'clean up after');
     // Nothing visible is left by a killed upload: see `Store.removeLeftovers`.
     return 0;
+  }
+
+  async probeWrite(output: Location): Promise<void> {
+    await writeAndDeleteProbe(this, asS3(output));
   }
 
   async exists(loc: Location): Promise<boolean> {
@@ -239,6 +230,18 @@ export class S3Store implements Store {
 
   async size(loc: Location): Promise<number | null> {
     return (await this.head(asS3(loc)))?.size ?? null;
+  }
+
+  async delete(loc: Location): Promise<boolean> {
+    const s3 = asS3(loc);
+    assertObjectLocation(s3, 'delete');
+    if ((await this.head(s3)) === null) return false;
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key }));
+      return true;
+    } catch (err) {
+      throw s3Error('delete', s3, err);
+    }
   }
 
   /** HeadObject: size and ETag, or `null` when the object (or bucket) does not exist or `loc` is a prefix. */

@@ -1,8 +1,10 @@
 /**
  * Small checks and errors shared by the store implementations.
  */
+import { randomBytes } from 'node:crypto';
 import { ErrorCodes, ListwashError } from '../errors.js';
-import { isPrefix, type Location } from './location.js';
+import { isPrefix, joinLocation, type Location } from './location.js';
+import type { Store } from './store.js';
 
 /** Throw `STORAGE_BAD_URL` when `loc` is a prefix/directory where one object/file is needed. */
 export function assertObjectLocation(loc: Location, op: string): void {
@@ -78,4 +80,16 @@ export function isPermanentStorageError(err: unknown): boolean {
 /** A location as users write it: the path for a local file, the `s3://` URL otherwise. */
 export function displayLocation(loc: Location): string {
   return loc.kind === 'file' ? loc.path : loc.url;
+}
+
+/** Name of the write check's probe file: `.listwash-write-check-<12 hex>`. */
+export const WRITE_CHECK_PREFIX = '.listwash-write-check-';
+
+/** Write a small probe file under the prefix `output` and delete it again (the write check). */
+export async function writeAndDeleteProbe(store: Store, output: Location): Promise<void> {
+  const probe = joinLocation(output, `${WRITE_CHECK_PREFIX}${randomBytes(6).toString('hex')}`);
+  const handle = await store.openWrite(probe, { contentType: 'text/plain' });
+  handle.stream.end('listwash checks that it can write here; this file is deleted at once\n');
+  await handle.done;
+  await store.delete(probe);
 }

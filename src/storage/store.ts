@@ -51,7 +51,7 @@ export interface StagedWrite {
   publish(): Promise<void>;
   /**
    * Stop the write if it is still running and remove its temp data (local temp file, S3 multipart parts). Never touches
-   * the location itself (an S3 object already written stays: remove it with `Store.remove`). Resolves when done; throws
+   * the location itself (an S3 object already written stays: remove it with `Store.delete`). Resolves when done; throws
    * only when the temp data cannot be removed. The write's own failure is reported by `stored`.
    */
   cancel(): Promise<void>;
@@ -67,18 +67,24 @@ export interface Store {
   openWrite(loc: Location, opts?: WriteOptions): Promise<WriteHandle>;
   /** A staged streaming write (see {@link StagedWrite}). */
   openStaged(loc: Location, opts?: WriteOptions): Promise<StagedWrite>;
-  /** Delete the object/file; one that does not exist is fine. */
-  remove(loc: Location): Promise<void>;
   /**
    * Remove what a killed writer of `loc` left behind: locally the hidden temp files of this name
    * (`.<name>.<12 hex>.tmp`, never anything else); S3 has nothing to remove (parts of an unfinished multipart upload
    * are invisible; a bucket lifecycle rule `AbortIncompleteMultipartUpload` expires them). Returns how many were removed.
    */
   removeLeftovers(loc: Location): Promise<number>;
+  /**
+   * Write a small probe file under the prefix `output` and delete it again: the operations results need. Leaves
+   * nothing behind (locally, folders it had to create are removed again).
+   * @throws the store's typed error.
+   */
+  probeWrite(output: Location): Promise<void>;
   /** Whether the object/file exists. */
   exists(loc: Location): Promise<boolean>;
   /** Size in bytes, or `null` when it does not exist. */
   size(loc: Location): Promise<number | null>;
+  /** Remove an object/file. One that does not exist is not an error (returns false). */
+  delete(loc: Location): Promise<boolean>;
 }
 
 export interface StoreForOptions {

@@ -2,17 +2,13 @@
  * Is an output location writable? Checked before a list is probed (at submit and when its split starts), so that a
  * typo or a read-only folder fails in seconds instead of after hours of SMTP: a small probe file is written under the
  * prefix and deleted again — the same operations the results need (local: create the folder, write a temp file,
- * rename, delete; S3: PutObject, HeadObject, DeleteObject).
+ * rename, delete, and remove the folders it created; S3: PutObject, HeadObject, DeleteObject).
  */
-import { randomBytes } from 'node:crypto';
 import { ListwashError } from '../errors.js';
-import { joinLocation, parseLocation, type Location } from './location.js';
+import { parseLocation, type Location } from './location.js';
 import type { S3Settings } from './s3.js';
 import { displayLocation } from './store-common.js';
 import { storeFor, type Store } from './store.js';
-
-/** Name of the probe file: `.listwash-write-check-<12 hex>`. */
-export const WRITE_CHECK_PREFIX = '.listwash-write-check-';
 
 /**
  * Write and delete a probe file under the prefix `output`.
@@ -20,12 +16,8 @@ export const WRITE_CHECK_PREFIX = '.listwash-write-check-';
  *   `STORAGE_NOT_FOUND` for a missing bucket, `STORAGE_IO`, …) with the message `output <where> is not writable: <why>`.
  */
 export async function checkWritable(store: Store, output: Location): Promise<void> {
-  const probe = joinLocation(output, `${WRITE_CHECK_PREFIX}${randomBytes(6).toString('hex')}`);
   try {
-    const handle = await store.openWrite(probe, { contentType: 'text/plain' });
-    handle.stream.end('listwash checks that it can write here; this file is deleted at once\n');
-    await handle.done;
-    await store.remove(probe);
+    await store.probeWrite(output);
   } catch (err) {
     if (!(err instanceof ListwashError)) throw err;
     const why = typeof err.details.reason === 'string' ? err.details.reason : err.message;

@@ -5,7 +5,7 @@
  * `listwash` says it in one line. The folders are small tmpfs mounts: the tests need root and skip, saying so,
  * without it.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,9 +106,10 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     const err = await rejection(svc.waitUntilDone(listId, { timeoutMs: 90_000, pollMs: 200 }));
     expect(err.details.cause).toBe(ErrorCodes.STORAGE_NO_SPACE);
     expect(err.message).toMatch(new RegExp(`^list ${listId} failed: cannot write ${out.dir}/\\w+\\.csv: no space left on device \\(ENOSPC\\)$`));
-    expect(await svc.status(listId)).toMatchObject({ status: 'failed', errorCode: 'STORAGE_NO_SPACE' });
-    // All or nothing: no report.csv, clean.csv, … without a summary.json, and no temp file.
-    expect(await readdir(out.dir)).toEqual([]);
+    expect(await svc.view(listId)).toMatchObject({ state: 'failed', error: { code: 'STORAGE_NO_SPACE' } });
+    // All or nothing: no report.csv, clean.csv, … without a summary.json, and no temp file; error.json says why.
+    expect(await readdir(out.dir)).toEqual(['error.json']);
+    expect(JSON.parse(await readFile(join(out.dir, 'error.json'), 'utf8'))).toMatchObject({ state: 'failed', error: { code: 'STORAGE_NO_SPACE' } });
     const job = await svc.aggregateQueue.getJob(aggregateJobId(listId));
     expect(job?.attemptsMade).toBe(1);
     expect(w.alive()).toBe(true);
@@ -123,7 +124,7 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(`listwash: STORAGE_READ_ONLY: output ${out.dir} is not writable: read-only file system (EROFS)\n`);
     expect(r.stdout).toBe('');
-    expect(await svc.status(listId)).toBeNull();
+    expect(await svc.view(listId)).toBeNull();
   });
 
   it('listwash clean to a read-only output: exit 1 before any probing, with one line', async () => {
@@ -158,11 +159,11 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     const live = procs.filter((p) => p.alive());
     const listId = `${run}-late-ro`;
     await svc.submit({ input: await inputFile('late-ro.csv', `email\n${SLOW.join('\n')}\n`), output: out.dir, listId });
-    await waitFor(async () => (await svc.status(listId))?.status === 'probing', 20_000, 'the list to be probed');
+    await waitFor(async () => (await svc.view(listId))?.state === 'probing', 20_000, 'the list to be probed');
     out.remountReadOnly();
     const err = await rejection(svc.waitUntilDone(listId, { timeoutMs: 60_000, pollMs: 100 }));
     expect(err.details.cause).toBe(ErrorCodes.STORAGE_READ_ONLY);
-    expect(err.message).toBe(`list ${listId} failed: cannot remove ${out.dir}/summary.json: read-only file system (EROFS)`);
+    expect(err.message).toBe(`list ${listId} failed: cannot delete ${out.dir}/summary.json: read-only file system (EROFS)`);
     expect((await svc.aggregateQueue.getJob(aggregateJobId(listId)))?.attemptsMade).toBe(1);
     for (const w of live) {
       expect(w.alive()).toBe(true);
@@ -171,7 +172,7 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     // The workers clean the next list.
     const next = `${run}-after-ro`;
     await svc.submit({ input: await inputFile('after.csv', 'email\nann@ok.test\n'), output: join(dir, 'after-out') + '/', listId: next });
-    expect((await svc.waitUntilDone(next, { timeoutMs: 30_000, pollMs: 100 })).status).toBe('done');
+    expect((await svc.waitUntilDone(next, { timeoutMs: 30_000, pollMs: 100 })).state).toBe('done');
   });
 
   it('listwash clean when the output turns read-only mid-run: exit 1 with one line, no stack trace', async () => {
@@ -179,10 +180,10 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     await killWorkerProcesses(procs);
     const listId = `${run}-clean-late-ro`;
     const { result } = runCli(['clean', await inputFile('clean-late.csv', `email\n${SLOW.join('\n')}\n`), '--out', out.dir, '--id', listId, '--quiet'], env);
-    await waitFor(async () => (await svc.status(listId))?.status === 'probing', 30_000, 'the list to be probed');
+    await waitFor(async () => (await svc.view(listId))?.state === 'probing', 30_000, 'the list to be probed');
     out.remountReadOnly();
     const r = await result;
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`listwash: STORAGE_READ_ONLY: list ${listId} failed: cannot remove ${out.dir}/summary.json: read-only file system (EROFS)\n`);
+    expect(r.stderr).toBe(`listwash: STORAGE_READ_ONLY: list ${listId} failed: cannot delete ${out.dir}/summary.json: read-only file system (EROFS)\n`);
   });
 });

@@ -184,10 +184,10 @@ describe('a list cleaned through the faults', () => {
       return { rows, byStatus, byReason, byBounceRisk };
     };
     expect(counts(await getText(s3, `${run}/faulted/out/summary.json`))).toEqual(counts(await getText(s3, `${run}/calm/out/summary.json`)));
-    expect(await outputKeys('faulted')).toEqual([...FILES, 'summary.json'].sort());
+    expect(await outputKeys('faulted')).toEqual([...FILES, 'report.html', 'summary.json'].sort());
   });
 
-  it('an input that can no longer be read to its end: the list fails with STORAGE_IO and its output prefix holds no file', async () => {
+  it('an input that can no longer be read to its end: the list fails with STORAGE_IO and its output prefix holds no result file', async () => {
     await svc.close();
     // Split and probe first; the aggregate only runs once every read of the input is cut.
     svc = new ListwashService(cfg);
@@ -205,6 +205,7 @@ describe('a list cleaned through the faults', () => {
     } finally {
       proxy.use(NO_FAULTS);
     }
-    expect(await outputKeys('cut')).toEqual([]);
+    // Nothing of the results; error.json says why.
+    expect(await outputKeys('cut')).toEqual(['error.json']);
   });
 });

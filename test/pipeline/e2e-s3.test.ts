@@ -73,7 +73,7 @@ async function clean(name: string, text: string) {
   const { listId, created } = await svc.submit({ input, output, listId: `${run}-${name}` });
   expect(created).toBe(true);
   const meta = await svc.waitUntilDone(listId, { timeoutMs: 60_000, pollMs: 100 });
-  expect(meta.status).toBe('done');
+  expect(meta.state).toBe('done');
   const files: Record<string, string> = {};
   for (const f of ['report.csv', 'clean.csv', 'risky.csv', 'invalid.csv', 'unknown.csv', 'summary.json']) files[f] = await getText(s3, `${run}/${name}/out/${f}`);
   return { listId, files };

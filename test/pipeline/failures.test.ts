@@ -67,7 +67,7 @@ describe('failures end the list', () => {
     const err = await rejection(svc.waitUntilDone(listId, { timeoutMs: 45_000, pollMs: 200 }));
     expect(err.code).toBe(ErrorCodes.JOB_FAILED);
     expect(err.message).toMatch(/failed:/);
-    expect((await svc.status(listId))?.status).toBe('failed');
+    expect((await svc.view(listId))?.state).toBe('failed');
   });
 
   it('a batch that fails on every attempt is given up: the list completes, its addresses end unknown', async () => {
@@ -80,7 +80,7 @@ describe('failures end the list', () => {
     const output = join(dir, 'poison-out') + '/';
     await svc.submit({ input, output, listId });
     const meta = await svc.waitUntilDone(listId, { timeoutMs: 30_000, pollMs: 100 });
-    expect(meta.batchesFailed).toBe('1');
+    expect(meta.batches.failed).toBe(1);
     expect(meta.lastBatchError).toMatch(/\.b0: /);
     const { rows } = reportRows(await readFile(join(output, 'report.csv'), 'utf8'));
     expect(rows.map((r) => [r.email, r.status, r.reason])).toEqual([
@@ -105,6 +105,6 @@ describe('failures end the list', () => {
     expect(err.details.cause).toBe(ErrorCodes.CSV_UNTERMINATED_QUOTE);
     await waitFor(async () => (await svc.probeQueue.getJobState(batch.batchId)) === 'unknown', 15_000, 'the batch to run and be removed');
     expect(host.stats.connections).toBe(0);
-    expect((await svc.status(listId))?.status).toBe('failed');
+    expect((await svc.view(listId))?.state).toBe('failed');
   });
 });

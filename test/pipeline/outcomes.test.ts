@@ -131,7 +131,7 @@ describe('idempotent submission', () => {
     const again = await svc.submit({ input, output, listId });
     expect(again).toEqual({ listId, created: false });
     const meta = await svc.waitUntilDone(listId, { timeoutMs: 5_000 });
-    expect(meta.status).toBe('done');
+    expect(meta.state).toBe('done');
     // Give a wrongly queued second run time to show itself.
     await new Promise((r) => setTimeout(r, 1500));
     expect(host.stats.rcptCount).toBe(rcpts);
@@ -156,7 +156,7 @@ describe('submit', () => {
     // What a submitter leaves behind when it dies right after recording the list.
     await svc.state(listId).create({ input, output, emailColumn: JSON.stringify('backup'), settings: '{}' });
     await new Promise((r) => setTimeout(r, 300));
-    expect((await svc.status(listId))?.status).toBe('queued');
+    expect((await svc.view(listId))?.state).toBe('queued');
     expect(await svc.submit({ input, output, listId })).toEqual({ listId, created: false });
     await svc.waitUntilDone(listId, { timeoutMs: 20_000, pollMs: 100 });
     const { rows } = reportRows(await readFile(join(output, 'report.csv'), 'utf8'));
@@ -180,9 +180,9 @@ describe('malformed input fails the list with the cause', () => {
       expect(err.code).toBe(ErrorCodes.JOB_FAILED);
       expect(err.details.cause).toBe(c.code);
       expect(err.message).toMatch(c.message);
-      const meta = await svc.status(listId);
-      expect(meta?.status).toBe('failed');
-      expect(meta?.error).toMatch(c.message);
+      const view = await svc.view(listId);
+      expect(view?.state).toBe('failed');
+      expect(view?.error).toEqual({ code: c.code, message: expect.stringMatching(c.message) as unknown });
     });
   }
 

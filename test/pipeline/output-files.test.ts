@@ -142,7 +142,7 @@ describe('spreadsheet formulas', () => {
     const listId = `${run}-formulas-job`;
     // A split job added by another producer, without submit(): the worker creates the list's state from it.
     await svc.splitQueue.add('split', { listId, input, output, escapeFormulas: true }, { jobId: listId });
-    await waitFor(async () => (await svc.status(listId)) !== null, 10_000, 'the list state');
+    await waitFor(async () => (await svc.view(listId)) !== null, 10_000, 'the list state');
     await svc.waitUntilDone(listId, { timeoutMs: 30_000, pollMs: 100 });
     expect(allCells(await files(output)).filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
   });
@@ -156,7 +156,7 @@ describe('a killed aggregation’s left-overs', () => {
     const theirs = ['.notes.csv.0123456789ab.tmp', '.report.csv.tmp', 'mine.txt'];
     for (const n of [...ours, ...theirs]) await writeFile(join(output, n), Buffer.alloc(1000));
     await clean('leftovers', 'email\nann@ok.test\n');
-    expect((await readdir(output)).sort()).toEqual([...theirs, 'clean.csv', 'invalid.csv', 'report.csv', 'risky.csv', 'summary.json', 'unknown.csv'].sort());
+    expect((await readdir(output)).sort()).toEqual([...theirs, 'clean.csv', 'invalid.csv', 'report.csv', 'report.html', 'risky.csv', 'summary.json', 'unknown.csv'].sort());
   });
 });
 
@@ -167,7 +167,7 @@ describe('an unwritable output', () => {
     const err = await rejection(svc.submit({ input: join(dir, 'why.csv'), output: join(dir, 'a-file', 'out') + '/', listId }));
     expect(err.code).toBe(ErrorCodes.STORAGE_IO);
     expect(err.message).toMatch(/^output .*a-file\/out\/ is not writable: /);
-    expect(await svc.status(listId)).toBeNull();
+    expect(await svc.view(listId)).toBeNull();
   });
 });
 
@@ -189,9 +189,8 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('an output that turns rea
       await svc.startWorkers({ split: true, probe: true, aggregate: true, probeConcurrency: 4 });
       const err = await rejection(svc.waitUntilDone(listId, { timeoutMs: 20_000, pollMs: 100 }));
       expect(err.details.cause).toBe(ErrorCodes.STORAGE_READ_ONLY);
-      expect(err.message).toBe(`list ${listId} failed: cannot remove ${fs.dir}/summary.json: read-only file system (EROFS)`);
-      const meta = await svc.status(listId);
-      expect(meta).toMatchObject({ status: 'failed', errorCode: 'STORAGE_READ_ONLY' });
+      expect(err.message).toBe(`list ${listId} failed: cannot delete ${fs.dir}/summary.json: read-only file system (EROFS)`);
+      expect(await svc.view(listId)).toMatchObject({ state: 'failed', error: { code: 'STORAGE_READ_ONLY' } });
       const job = await svc.aggregateQueue.getJob(aggregateJobId(listId));
       expect(job?.attemptsMade).toBe(1);
       expect(await job?.getState()).toBe('failed');

@@ -124,12 +124,12 @@ describe('LocalStore: staged writes, remove, left-overs', () => {
     expect(await readdir(join(dir, 'staged'))).toEqual(['report.csv']);
   });
 
-  it('remove deletes a file; a missing one is fine', async () => {
+  it('delete removes a file and says whether it was there', async () => {
     await writeFile(join(dir, 'gone.csv'), 'x');
-    await store.remove(loc('gone.csv'));
+    expect(await store.delete(loc('gone.csv'))).toBe(true);
     expect(await store.exists(loc('gone.csv'))).toBe(false);
-    await store.remove(loc('gone.csv'));
-    await store.remove(loc('no-such-dir/gone.csv'));
+    expect(await store.delete(loc('gone.csv'))).toBe(false);
+    expect(await store.delete(loc('no-such-dir/gone.csv'))).toBe(false);
   });
 
   it('removeLeftovers removes only the temp files of that name (.<name>.<12 hex>.tmp)', async () => {
@@ -179,7 +179,7 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('LocalStore on a read-onl
       const err = await rejection(store.openWrite(target));
       expect(err.code).toBe('STORAGE_READ_ONLY');
       expect(err.message).toBe(`cannot write ${join(fs.dir, 'report.csv')}: read-only file system (EROFS)`);
-      expect((await rejection(store.remove(target))).code).toBe('STORAGE_READ_ONLY');
+      expect((await rejection(store.delete(target))).code).toBe('STORAGE_READ_ONLY');
     } finally {
       await fs.unmount();
     }

@@ -2,7 +2,7 @@
  * The output writability check: a writable prefix passes and keeps nothing; an unwritable one fails with a typed
  * error that says what is wrong with the output.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -28,10 +28,16 @@ afterAll(async () => {
 });
 
 describe('checkWritable, local', () => {
-  it('a writable folder passes (created if missing) and keeps no probe file', async () => {
-    const out = join(dir, 'new', 'out');
+  it('a writable folder passes and keeps no probe file', async () => {
+    const out = join(dir, 'existing');
+    await mkdir(out);
     await checkWritable(local, parseLocation(out + '/'));
     expect(await readdir(out)).toEqual([]);
+  });
+
+  it('a folder that does not exist yet passes, and the folders made for the check are removed again', async () => {
+    await checkWritable(local, parseLocation(join(dir, 'new', 'deeper', 'out') + '/'));
+    expect(await readdir(dir)).not.toContain('new');
   });
 
   it('a folder path through a file fails, permanently, naming the output', async () => {

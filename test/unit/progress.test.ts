@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { progressLine } from '../../src/cli/progress.js';
 import type { ListMeta } from '../../src/pipeline/list-state.js';
+import { listView } from '../../src/pipeline/list-view.js';
+
+const view = (m: Partial<ListMeta>, batchesDone = 0) => listView({ listId: 'x', input: 'a', output: 'b', status: 'queued', ...m } as ListMeta, { batchesDone, nextGreylistRetryAt: null, throttled: [] });
 
 describe('progressLine', () => {
-  it('shows status, rows, unique addresses and finished batches', () => {
-    const m = { listId: 'x', status: 'probing', input: 'a', output: 'b', rows: '1200', unique: '1100', batches: '7', batchesDone: '3' } as ListMeta;
-    expect(progressLine(m).trim()).toBe('[probing] 1200 rows, 1100 unique, 3/7 batches done');
+  it('shows status, rows, unique addresses, finished batches and the share verified', () => {
+    expect(progressLine(view({ status: 'probing', rows: '1200', unique: '1100', batches: '7', final: '550' }, 3)).trim()).toBe('[probing] 1200 rows, 1100 unique, 3/7 batches done, 50% verified');
   });
   it('shows only the status before the split has counted anything', () => {
-    expect(progressLine({ listId: 'x', status: 'queued', input: 'a', output: 'b' } as ListMeta).trim()).toBe('[queued]');
+    expect(progressLine(view({ status: 'queued' })).trim()).toBe('[queued]');
   });
 });

@@ -8,9 +8,11 @@
     ARGV[2] total number of batches (the split just finished), or '' when not known here
     ARGV[3] now (ms), recorded as `aggregateQueuedAt`
   Output:
+    -1 the list has no state (deleted, expired or lost): nothing written
     1 exactly once per list: when the split has finished and every batch is done (aggregate it)
     0 otherwise
 ]]
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if ARGV[1] ~= '' then redis.call('SADD', KEYS[2], ARGV[1]) end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'batches', ARGV[2]) end
 local total = redis.call('HGET', KEYS[1], 'batches')

@@ -1,0 +1,172 @@
+/**
+ * The pipeline's BullMQ workers in one process: split (upload jobs), probe (batch jobs), aggregate.
+ * Each processor is a thin wrapper: it runs its stage and decides what a failure means for the list
+ * (retry, give up the batch, or fail the list), through the list's lifecycle.
+ */
+import { DelayedError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { DomainVerifier } from '../engine/index.js';
+import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { checkOutputWritable, isPermanentStorageError } from '../storage/index.js';
+import { runAggregate } from './aggregate.js';
+import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
+import type { ListLifecycle } from './lifecycle.js';
+import type { ListState } from './list-state.js';
+import { QUEUES } from './names.js';
+import { abandonBatch, runProbe } from './probe.js';
+import { runSplit } from './split.js';
+import type { ListStopWatch } from './stop-watch.js';
+
+export interface WorkerSelection {
+  split?: boolean;
+  probe?: boolean;
+  aggregate?: boolean;
+  /** Probe jobs one process runs at once. Default: `LISTWASH_WORKER_CONCURRENCY`. */
+  probeConcurrency?: number;
+}
+
+/** What the processors need from the service. */
+export interface WorkerContext {
+  cfg: Config;
+  log: Logger;
+  lifecycle: ListLifecycle;
+  state(listId: string): ListState;
+  settingsUsed(): Record<string, unknown>;
+  probeQueue: Queue<ProbeJobData>;
+  aggregateQueue: Queue<AggregateJobData>;
+  /** A new connection for one worker (BullMQ blocks on it). */
+  connection(): Redis;
+  /** This process among the workers: `<hostname>:<pid>`. */
+  workerName: string;
+  stopWatch: ListStopWatch;
+  /** The engine, made on first use (only probe workers need it). */
+  verifier(): Promise<DomainVerifier>;
+  /** Fleet-wide throttle counters for summary.json. */
+  throttleStats(): Promise<unknown>;
+}
+
+/**
+ * Errors that no retry can mend: the list fails at once. Bad input, and storage that refuses for good (read-only,
+ * permission, no space left, no such bucket or file, a bad location).
+ */
+function isPermanent(err: unknown): boolean {
+  if (!(err instanceof ListwashError)) return false;
+  return err.code.startsWith('CSV_') || err.code === ErrorCodes.JOB_INVALID || isPermanentStorageError(err);
+}
+
+/** The list ended elsewhere or its state is gone: the job stops quietly (nothing to retry). */
+function isStop(err: unknown): boolean {
+  return err instanceof ListwashError && (err.code === ErrorCodes.LIST_ENDED || err.code === ErrorCodes.LIST_STATE_LOST);
+}
+
+const lastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[] {
+  const common = (concurrency: number) => ({
+    connection: ctx.connection() as unknown as ConnectionOptions,
+    prefix: ctx.cfg.queuePrefix,
+    maxStalledCount: 3,
+    stalledInterval: ctx.cfg.stalledIntervalMs,
+    lockDuration: ctx.cfg.lockDurationMs,
+    // Recorded on every job this process takes (BullMQ's `processedBy`) and names its Redis connections.
+    name: ctx.workerName,
+    concurrency,
+  });
+  const started: Worker[] = [];
+  if (sel.split) started.push(new Worker<SplitJobData>(QUEUES.split, (job) => splitProcessor(ctx, job), common(2)));
+  if (sel.probe) started.push(new Worker<ProbeJobData>(QUEUES.probe, (job, token) => probeProcessor(ctx, job, token), common(sel.probeConcurrency ?? ctx.cfg.workerConcurrency)));
+  if (sel.aggregate) started.push(new Worker<AggregateJobData>(QUEUES.aggregate, (job) => aggregateProcessor(ctx, job), common(1)));
+  for (const w of started) {
+    // A worker-level error (lost Redis connection, …) is reported, not swallowed.
+    w.on('error', (err) => ctx.log.error({ queue: w.name }, `worker error: ${err.message}`));
+  }
+  return started;
+}
+
+async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promise<unknown> {
+  const data = validateSplitJob(job.data);
+  const state = ctx.state(data.listId);
+  // Enqueued by another service straight onto the queue (the job contract): the list starts here.
+  if (!(await state.exists())) {
+    await state.create({
+      input: data.input,
+      output: data.output,
+      ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
+      ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
+      settings: JSON.stringify(ctx.settingsUsed()),
+    });
+  }
+  try {
+    // Again here: the output may have changed since the submit, and hours of probing must not end in an unwritable output.
+    await checkOutputWritable(data.output, ctx.cfg);
+    const summary = await runSplit(data, { cfg: ctx.cfg, state, probeQueue: ctx.probeQueue, aggregateQueue: ctx.aggregateQueue }, { batchSize: ctx.cfg.batchSize });
+    ctx.log.info({ listId: data.listId, rows: summary.rows, unique: summary.unique, batches: summary.batches }, 'list split');
+    return summary;
+  } catch (err) {
+    if (isStop(err)) return { stopped: errorMessage(err) };
+    // Bad input is final: say why on the list. Infrastructure errors are retried by BullMQ, and fail
+    // the list when the attempts are used up (else it would say `splitting` forever).
+    if (isPermanent(err)) {
+      await ctx.lifecycle.fail(state, err);
+      job.discard();
+    } else if (lastAttempt(job)) {
+      await ctx.lifecycle.fail(state, err);
+    }
+    throw err;
+  }
+}
+
+async function probeProcessor(ctx: WorkerContext, job: Job<ProbeJobData>, token: string | undefined): Promise<unknown> {
+  const { listId, batchId } = job.data;
+  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue };
+  const running = ctx.stopWatch.track(listId);
+  try {
+    const r = await runProbe(job, token, deps, running.signal);
+    if (r.done) ctx.log.info({ listId, batchId, domain: job.data.domain, final: r.final }, 'batch finished');
+    return r;
+  } catch (err) {
+    if (err instanceof DelayedError) throw err;
+    if (isStop(err)) return { stopped: errorMessage(err) };
+    // A batch that keeps failing must not keep its list `probing` forever: on its last attempt it is
+    // given up (its addresses end unknown) and the list completes.
+    if (lastAttempt(job)) {
+      ctx.log.error({ listId, batchId, domain: job.data.domain }, `batch given up: ${errorMessage(err)}`);
+      await abandonBatch(job.data, err, deps);
+    }
+    throw err;
+  } finally {
+    running.done();
+  }
+}
+
+async function aggregateProcessor(ctx: WorkerContext, job: Job<AggregateJobData>): Promise<unknown> {
+  const state = ctx.state(job.data.listId);
+  try {
+    const meta = await state.meta();
+    // A list checked through `POST /v1/verify` has no files: it ends here.
+    if (meta?.kind === 'verify') {
+      await state.transition('done', ['probing'], { finishedAt: Date.now() });
+      return { verify: true };
+    }
+    const summary = await runAggregate(job.data.listId, {
+      cfg: ctx.cfg,
+      state,
+      summaryExtras: async () => ({ settings: JSON.parse((await state.meta())?.settings ?? '{}') as unknown, throttle: (await ctx.throttleStats()) ?? null }),
+    });
+    await ctx.lifecycle.done(state, { byStatus: summary.byStatus, byReason: summary.byReason, byBounceRisk: summary.byBounceRisk }, summary.rows);
+    return { rows: summary.rows };
+  } catch (err) {
+    if (isStop(err)) return { stopped: errorMessage(err) };
+    // The partial files are removed by now. Storage that refuses for good fails the list at once.
+    if (isPermanent(err)) {
+      await ctx.lifecycle.fail(state, err);
+      job.discard();
+    } else if (lastAttempt(job)) {
+      await ctx.lifecycle.fail(state, err);
+    }
+    throw err;
+  }
+}
