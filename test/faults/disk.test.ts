@@ -98,7 +98,7 @@ function expectNoStack(text: string): void {
 }
 
 describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-only outputs, through worker processes and the CLI'), () => {
-  it('a disk that fills up during the aggregate: the list fails with STORAGE_NO_SPACE, no file is left, the aggregate is not retried, the worker lives on', async () => {
+  it('a disk that fills up during the aggregate: the list fails with STORAGE_NO_SPACE, no result file is left (error.json says why), the aggregate is not retried, the worker lives on', async () => {
     const out = await tmpfs(1024 * 1024);
     const w = await worker();
     const listId = `${run}-full`;
