@@ -15,7 +15,8 @@ import { ListwashService } from '../../src/pipeline/service.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { rejection } from '../helpers/rejection.js';
 import { TMPFS_UNAVAILABLE, mountTmpfs, tmpfsTitle } from '../helpers/tmpfs.js';
-import { STATUS_FILE_COLUMNS, dropKeys, parseCsv, pipelineConfig, reportRows, testPrefix, waitFor } from './helpers.js';
+import { runCli } from '../helpers/processes.js';
+import { STATUS_FILE_COLUMNS, dropKeys, parseCsv, pipelineConfig, pipelineEnv, reportRows, testPrefix, waitFor } from './helpers.js';
 
 const spec: SimWorldSpec = {
   domains: {
@@ -133,6 +134,16 @@ describe('spreadsheet formulas', () => {
     expect(allCells(f).filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
     expect(parseCsv(f['invalid.csv']!)[1]).toEqual(["'\tTab", 'zed@ok.test', "'\rcr", 'undeliverable', 'mailbox_not_found', 'high', '']);
     expect((JSON.parse(f['summary.json']!) as { escapeFormulas: boolean }).escapeFormulas).toBe(true);
+  });
+
+  it('listwash submit --escape-formulas records the option on the list', async () => {
+    const input = join(dir, 'formulas-cli.csv');
+    await writeFile(input, FORMULA_CSV);
+    const listId = `${run}-formulas-cli`;
+    const r = await runCli(['submit', input, '--out', join(dir, 'formulas-cli-out') + '/', '--id', listId, '--escape-formulas'], pipelineEnv(world, prefix, null)).result;
+    expect(r).toMatchObject({ status: 0, stdout: `${listId}\n` });
+    expect((await svc.state(listId).meta())?.escapeFormulas).toBe('true');
+    await svc.waitUntilDone(listId, { timeoutMs: 30_000, pollMs: 100 });
   });
 
   it('the option travels in the split job payload, through the list’s state, to the aggregate', async () => {
