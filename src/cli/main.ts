@@ -7,11 +7,13 @@
  *   listwash status <id>
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
+ *   listwash doctor [--offline] [--ip IP] [--json]
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
-import { runClean, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
 import { runDemo } from './demo.js';
 
 export const USAGE = `usage:
@@ -28,6 +30,10 @@ export const USAGE = `usage:
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
         Start the simulated mail world on loopback and clean a demo list against it.
+  listwash doctor [--offline] [--ip IP] [--json]
+        Check the prober before probing real servers: DNS, outbound port 25, egress IP, HELO name, reverse DNS,
+        SPF, DNSBLs. Exits 1 when something will make results unreliable. --offline: no port-25 connection;
+        --ip: the public IP when behind NAT.
 
 Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).`;
 
@@ -59,6 +65,9 @@ export async function main(argv: string[]): Promise<number> {
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
           'escape-formulas': { type: 'boolean' },
+          offline: { type: 'boolean' },
+          ip: { type: 'string' },
+          json: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -95,6 +104,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (positionals.length === 0) usage('verify takes at least one address');
       return runVerify(loadConfig(), positionals);
+    }
+    case 'doctor': {
+      if (positionals.length > 0) usage('doctor takes no arguments');
+      if (values.ip !== undefined && isIP(values.ip) === 0) usage(`--ip takes an IP address; got ${JSON.stringify(values.ip)}`);
+      return runDoctor(loadConfig(), { offline: values.offline ?? false, json: values.json ?? false, ...(values.ip !== undefined ? { ip: values.ip } : {}) });
     }
     case 'demo':
       return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });
