@@ -15,6 +15,7 @@ import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
+import { splitEgressStats } from '../egress/stats.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { renderReportHtml, ReportTally } from '../report/index.js';
 import { parseLocation, ResultSet, storeFor, type ResultFile } from '../storage/index.js';
@@ -414,7 +415,8 @@ async function buildSummary(listId: string, meta: ListMeta, dialect: CsvDialect,
       aggregateSec: span('aggregateStartedAt', 'aggregateDoneAt'),
       totalSec: span('createdAt', 'aggregateDoneAt'),
     },
-    mxHosts: await deps.state.mxStats(),
+    // Per MX host, and per egress identity (sessions, RCPTs, refusals): one counter hash, split here.
+    ...splitEgressStats(await deps.state.mxStats()),
     ...writer.tally.summary(),
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
     escapeFormulas: meta.escapeFormulas === 'true',
