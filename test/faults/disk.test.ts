@@ -8,6 +8,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { ErrorCodes } from '../../src/errors.js';
@@ -92,6 +93,15 @@ function bigList(): string {
   return rows.join('\n') + '\n';
 }
 
+/**
+ * The job ended `failed` after one attempt (not retried). The list is marked failed inside the job, a moment before
+ * BullMQ records the job's failure: wait for that.
+ */
+async function failedOnce(queue: Queue, jobId: string): Promise<boolean> {
+  await waitFor(async () => (await queue.getJobState(jobId)) === 'failed', 10_000, `job ${jobId} to be failed`);
+  return (await queue.getJob(jobId))?.attemptsMade === 1;
+}
+
 /** No Node stack trace in a process's output. */
 function expectNoStack(text: string): void {
   expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
@@ -110,8 +120,7 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     // All or nothing: no report.csv, clean.csv, … without a summary.json, and no temp file; error.json says why.
     expect(await readdir(out.dir)).toEqual(['error.json']);
     expect(JSON.parse(await readFile(join(out.dir, 'error.json'), 'utf8'))).toMatchObject({ state: 'failed', error: { code: 'STORAGE_NO_SPACE' } });
-    const job = await svc.aggregateQueue.getJob(aggregateJobId(listId));
-    expect(job?.attemptsMade).toBe(1);
+    expect(await failedOnce(svc.aggregateQueue, aggregateJobId(listId))).toBe(true);
     expect(w.alive()).toBe(true);
     expectNoStack(w.stderr);
   });
@@ -150,7 +159,7 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     expect(err.details.cause).toBe(ErrorCodes.STORAGE_READ_ONLY);
     expect(err.message).toBe(`list ${listId} failed: output ${out.dir} is not writable: read-only file system (EROFS)`);
     expect(world.host('mx.slow.test').stats.connections).toBe(before);
-    expect((await svc.splitQueue.getJob(listId))?.attemptsMade).toBe(1);
+    expect(await failedOnce(svc.splitQueue, listId)).toBe(true);
   });
 
   it('an output that turns read-only while the list is probed: the list fails at the aggregate, no worker crashes, both go on', async () => {
@@ -164,7 +173,7 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('a full disk and read-onl
     const err = await rejection(svc.waitUntilDone(listId, { timeoutMs: 60_000, pollMs: 100 }));
     expect(err.details.cause).toBe(ErrorCodes.STORAGE_READ_ONLY);
     expect(err.message).toBe(`list ${listId} failed: cannot delete ${out.dir}/summary.json: read-only file system (EROFS)`);
-    expect((await svc.aggregateQueue.getJob(aggregateJobId(listId)))?.attemptsMade).toBe(1);
+    expect(await failedOnce(svc.aggregateQueue, aggregateJobId(listId))).toBe(true);
     for (const w of live) {
       expect(w.alive()).toBe(true);
       expectNoStack(w.stderr);

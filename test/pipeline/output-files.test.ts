@@ -202,9 +202,9 @@ describe.skipIf(TMPFS_UNAVAILABLE !== null)(tmpfsTitle('an output that turns rea
       expect(err.details.cause).toBe(ErrorCodes.STORAGE_READ_ONLY);
       expect(err.message).toBe(`list ${listId} failed: cannot delete ${fs.dir}/summary.json: read-only file system (EROFS)`);
       expect(await svc.view(listId)).toMatchObject({ state: 'failed', error: { code: 'STORAGE_READ_ONLY' } });
-      const job = await svc.aggregateQueue.getJob(aggregateJobId(listId));
-      expect(job?.attemptsMade).toBe(1);
-      expect(await job?.getState()).toBe('failed');
+      // The list is marked failed inside the job, a moment before BullMQ records the job's failure.
+      await waitFor(async () => (await svc.aggregateQueue.getJobState(aggregateJobId(listId))) === 'failed', 10_000, 'the aggregate job to be failed');
+      expect((await svc.aggregateQueue.getJob(aggregateJobId(listId)))?.attemptsMade).toBe(1);
       // The same worker cleans the next list.
       await clean('after-ro', 'email\nann@ok.test\n');
     } finally {
