@@ -15,7 +15,7 @@ import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createRedis } from '../redis/connect.js';
-import { parseLocation } from '../storage/index.js';
+import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
@@ -40,6 +40,8 @@ export interface SubmitOptions {
   callbackUrl?: string;
   /** Who submitted it (an API key's name): only that owner sees, downloads, cancels or deletes it. */
   owner?: string;
+  /** Escape spreadsheet formulas in every output CSV (OWASP's rule). Default: values as read. */
+  escapeFormulas?: boolean;
 }
 
 /** Who asks: an API key's name sees only its own lists; no owner (the operator) sees every list. */
@@ -70,6 +72,7 @@ function splitJobFromMeta(m: ListMeta): SplitJobData {
     output: m.output,
     ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
     ...(m.callbackUrl ? { callbackUrl: m.callbackUrl } : {}),
+    ...(m.escapeFormulas === 'true' ? { escapeFormulas: true } : {}),
   });
 }
 
@@ -141,7 +144,8 @@ export class ListwashService {
   }
 
   /**
-   * Enqueue a list. Validates the locations first (a typo fails here, not in a worker). Submitting
+   * Enqueue a list. Validates the locations first, and that the output takes a file (a typo or a
+   * read-only output fails here, with its `STORAGE_*` code, not after the probing). Submitting
    * an id that exists returns `created: false` and changes nothing — except for a list still
    * `queued` whose split job is missing (its submitter died in between): that job is queued again,
    * from the list's recorded input, output and email column. An id taken by another owner is
@@ -158,13 +162,16 @@ export class ListwashService {
       output: opts.output,
       ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
       ...(opts.callbackUrl !== undefined ? { callbackUrl: opts.callbackUrl } : {}),
+      ...(opts.escapeFormulas !== undefined ? { escapeFormulas: opts.escapeFormulas } : {}),
     });
     const state = this.state(listId);
+    if (!(await state.exists())) await checkOutputWritable(data.output, this.cfg);
     const created = await state.create({
       input: data.input,
       output: data.output,
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
       ...(opts.owner ? { owner: opts.owner } : {}),
       settings: JSON.stringify(this.settingsUsed()),
     });
