@@ -9,11 +9,12 @@ import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
 import type { Config } from '../config.js';
+import { loadEgressIdentities } from '../egress/identity.js';
 import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createRedis, type RedisClient } from '../redis/connect.js';
-import { parseLocation } from '../storage/index.js';
+import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
@@ -39,6 +40,8 @@ export interface SubmitOptions {
   callbackUrl?: string;
   /** Who submitted it (an API key's name): only that owner sees, downloads, cancels or deletes it. */
   owner?: string;
+  /** Escape spreadsheet formulas in every output CSV (OWASP's rule). Default: values as read. */
+  escapeFormulas?: boolean;
   /**
    * Seconds: verdicts of the fleet-wide verdict cache older than this are probed again for this list; 0
    * probes every address. Default: each verdict class's maximum age (`LISTWASH_VERDICT_CACHE_MAX_AGE`).
@@ -74,6 +77,7 @@ function splitJobFromMeta(m: ListMeta): SplitJobData {
     output: m.output,
     ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
     ...(m.callbackUrl ? { callbackUrl: m.callbackUrl } : {}),
+    ...(m.escapeFormulas === 'true' ? { escapeFormulas: true } : {}),
     ...(m.maxAge !== undefined ? { maxAge: Number(m.maxAge) } : {}),
   });
 }
@@ -149,7 +153,8 @@ export class ListwashService {
   }
 
   /**
-   * Enqueue a list. Validates the locations first (a typo fails here, not in a worker). Submitting
+   * Enqueue a list. Validates the locations first, and that the output takes a file (a typo or a
+   * read-only output fails here, with its `STORAGE_*` code, not after the probing). Submitting
    * an id that exists returns `created: false` and changes nothing — except for a list still
    * `queued` whose split job is missing (its submitter died in between): that job is queued again,
    * from the list's recorded input, output and email column. An id taken by another owner is
@@ -166,14 +171,17 @@ export class ListwashService {
       output: opts.output,
       ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
       ...(opts.callbackUrl !== undefined ? { callbackUrl: opts.callbackUrl } : {}),
+      ...(opts.escapeFormulas !== undefined ? { escapeFormulas: opts.escapeFormulas } : {}),
       ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
     });
     const state = this.state(listId);
+    if (!(await state.exists())) await checkOutputWritable(data.output, this.cfg);
     const created = await state.create({
       input: data.input,
       output: data.output,
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
       ...(opts.owner ? { owner: opts.owner } : {}),
       ...(data.maxAge !== undefined ? { maxAge: String(data.maxAge) } : {}),
       settings: JSON.stringify(this.settingsUsed()),
@@ -357,6 +365,8 @@ export class ListwashService {
     return {
       heloName: c.heloName,
       mailFrom: c.mailFrom,
+      // The pool's names and greeting names (never proxy credentials).
+      egressIdentities: loadEgressIdentities(c).map((e) => ({ name: e.name, helo: e.helo, ...(e.bind ? { bind: e.bind } : {}), ...(e.socks ? { socks: `${e.socks.host}:${e.socks.port}` } : {}) })),
       smtpPort: c.smtpPort,
       startTls: c.startTls,
       catchAllProbe: c.catchAllProbe,

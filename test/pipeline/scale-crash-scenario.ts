@@ -8,9 +8,8 @@
  * Redis is the one `REDIS_URL` names (default 127.0.0.1:6379): every connection, the test's and the
  * worker processes', is made from it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { ListwashService } from '../../src/pipeline/service.js';
 import { createRedis, type RedisClient } from '../../src/redis/connect.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
+import { killWorkerProcesses, startWorkerProcess, type WorkerProc } from '../helpers/processes.js';
 import { dropKeys, pipelineConfig, pipelineEnv, reportRows, testPrefix, waitFor } from './helpers.js';
 
 const DOMAINS = ['d1.test', 'd2.test', 'd3.test', 'd4.test', 'd5.test', 'd6.test'];
@@ -57,14 +57,6 @@ const EXTRA_ENV = {
   LISTWASH_STALLED_INTERVAL_MS: '1000',
 };
 
-interface WorkerProc {
-  child: ChildProcess;
-  /** BullMQ `processedBy` of its jobs, and its throttle lease holder id. */
-  name: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
 function csvOf(addresses: string[]): string {
   return ['id,email,note', ...addresses.map((a, i) => `${i + 1},${a},row ${i + 1}`)].join('\n') + '\n';
 }
@@ -88,21 +80,8 @@ export function describeScaleAndCrashes(): void {
   const stalled: string[] = [];
 
   async function startWorker(concurrency: number): Promise<WorkerProc> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/all.ts', '--concurrency', String(concurrency)], {
-      cwd: join(import.meta.dirname, '../..'),
-      env: { ...process.env, ...pipelineEnv(world, prefix, null, EXTRA_ENV) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const w: WorkerProc = {
-      child,
-      name: `${hostname()}:${child.pid}`,
-      stderr: '',
-      exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-    };
-    child.stderr!.on('data', (b: Buffer) => (w.stderr += b.toString()));
+    const w = await startWorkerProcess(pipelineEnv(world, prefix, null, EXTRA_ENV), ['--concurrency', String(concurrency)]);
     procs.push(w);
-    await waitFor(() => w.stderr.includes(' running ') || child.exitCode !== null, 20_000, `worker ${child.pid} to start`);
-    if (child.exitCode !== null) throw new Error(`worker exited at start: ${w.stderr}`);
     return w;
   }
 
@@ -135,8 +114,7 @@ export function describeScaleAndCrashes(): void {
   });
 
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(procs.map((p) => p.exit));
+    await killWorkerProcesses(procs);
     await events?.close();
     eventsConnection?.disconnect();
     await svc?.close();
@@ -214,7 +192,7 @@ export function describeScaleAndCrashes(): void {
 
   describe('graceful SIGTERM', () => {
     it('finishes the batch in hand, exits 0 and leaves no lease; the list completes on the next worker', async () => {
-      const live = procs.find((p) => p.child.exitCode === null && p.child.signalCode === null) ?? (await startWorker(4));
+      const live = procs.find((p) => p.alive()) ?? (await startWorker(4));
       const addresses = Array.from({ length: 20 }, (_, i) => `u${i}@slow.test`);
       const input = join(dir, 'slow.csv');
       await writeFile(input, csvOf(addresses));
