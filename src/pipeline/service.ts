@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createRedis } from '../redis/connect.js';
 import { parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
+import { LIST_JOB_VERSION } from '../contract/list-job.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
 import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
@@ -64,6 +65,7 @@ const PROBE_JOB_OPTIONS = {
 /** The split job of a list, rebuilt from its recorded metadata. */
 function splitJobFromMeta(m: ListMeta): SplitJobData {
   return validateSplitJob({
+    version: LIST_JOB_VERSION,
     listId: m.listId,
     input: m.input,
     output: m.output,
@@ -152,6 +154,7 @@ export class ListwashService {
     parseLocation(opts.input);
     parseLocation(opts.output);
     const data = validateSplitJob({
+      version: LIST_JOB_VERSION,
       listId,
       input: opts.input,
       output: opts.output,

@@ -13,7 +13,7 @@ import { runAggregate } from './aggregate.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import type { ListLifecycle } from './lifecycle.js';
 import type { ListState } from './list-state.js';
-import { QUEUES } from './names.js';
+import { LIST_ID_RE, QUEUES } from './names.js';
 import { abandonBatch, runProbe } from './probe.js';
 import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
@@ -81,8 +81,37 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   return started;
 }
 
+/**
+ * The list job of an upload job, checked against the job contract. A job that breaks it is refused at
+ * once (no retry: `JOB_INVALID` naming the field); when it names a usable list id that has no list yet,
+ * that list is recorded as failed, so the producer hears of it on the events stream.
+ */
+async function acceptListJob(ctx: WorkerContext, job: Job<SplitJobData>): Promise<SplitJobData> {
+  try {
+    const data = validateSplitJob(job.data);
+    if (job.id !== data.listId) {
+      throw new ListwashError(ErrorCodes.JOB_INVALID, `list job: jobId must equal listId (got jobId ${JSON.stringify(job.id)} for list ${data.listId})`, { field: 'jobId' });
+    }
+    return data;
+  } catch (err) {
+    job.discard();
+    const raw: Partial<Record<string, unknown>> = typeof job.data === 'object' && job.data !== null ? (job.data as unknown as Record<string, unknown>) : {};
+    ctx.log.warn({ jobId: job.id, field: err instanceof ListwashError ? err.details.field : undefined }, `list job refused: ${errorMessage(err)}`);
+    if (typeof raw.listId === 'string' && LIST_ID_RE.test(raw.listId)) await failUnstartedList(ctx, raw.listId, raw, err);
+    throw err;
+  }
+}
+
+/** Record a refused list job as a failed list (a list that exists already is left as it is). */
+async function failUnstartedList(ctx: WorkerContext, listId: string, raw: Partial<Record<string, unknown>>, err: unknown): Promise<void> {
+  const state = ctx.state(listId);
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  if (!(await state.create({ input: text(raw.input), output: text(raw.output), settings: JSON.stringify(ctx.settingsUsed()) }))) return;
+  await ctx.lifecycle.fail(state, err);
+}
+
 async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promise<unknown> {
-  const data = validateSplitJob(job.data);
+  const data = await acceptListJob(ctx, job);
   const state = ctx.state(data.listId);
   // Enqueued by another service straight onto the queue (the job contract): the list starts here.
   if (!(await state.exists())) {
