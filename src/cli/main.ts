@@ -2,7 +2,7 @@
  * `listwash` command line.
  *
  *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
- *   listwash worker [--only split,probe,aggregate] [--concurrency N]
+ *   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
  *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
  *   listwash status <id>
  *   listwash verify <address>...
@@ -17,7 +17,7 @@ import { runDemo } from './demo.js';
 export const USAGE = `usage:
   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
         Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
-  listwash worker [--only split,probe,aggregate] [--concurrency N]
+  listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
         Enqueue a list for the workers; prints its id.
@@ -74,11 +74,11 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
     }
     case 'worker': {
-      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate'];
-      for (const o of only) if (!['split', 'probe', 'aggregate'].includes(o)) usage(`--only takes split, probe, aggregate; got ${o}`);
+      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate', 'webhook'];
+      for (const o of only) if (!['split', 'probe', 'aggregate', 'webhook'].includes(o)) usage(`--only takes split, probe, aggregate, webhook; got ${o}`);
       const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) usage('--concurrency takes a positive integer');
-      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
+      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), webhook: only.includes('webhook'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
     }
     case 'status': {
       if (positionals.length !== 1) usage('status takes one list id');

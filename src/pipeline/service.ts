@@ -17,6 +17,7 @@ import { createRedis } from '../redis/connect.js';
 import { parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { LIST_JOB_VERSION } from '../contract/list-job.js';
+import { FileLinks, WebhookDelivery } from '../webhooks/index.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
 import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
@@ -114,6 +115,7 @@ export class ListwashService {
   private readonly extraRedis: Redis[] = [];
   private readonly stopWatch: ListStopWatch;
   private gate: ThrottleGate | null = null;
+  private webhookDelivery: { delivery: WebhookDelivery; links: FileLinks } | null = null;
   private verifier: Promise<DomainVerifier> | null = null;
   private readonly ownsRedis: boolean;
   /** This process among the workers: `<hostname>:<pid>`. Also the throttle's lease holder id. */
@@ -153,6 +155,9 @@ export class ListwashService {
     if (!LIST_ID_RE.test(listId)) throw new ListwashError(ErrorCodes.JOB_INVALID, `list id must match ${LIST_ID_RE}: ${JSON.stringify(listId)}`);
     parseLocation(opts.input);
     parseLocation(opts.output);
+    if (opts.callbackUrl !== undefined && this.cfg.webhookSecret.length === 0) {
+      throw new ListwashError(ErrorCodes.WEBHOOK_SECRET_MISSING, 'a list with a callbackUrl needs LISTWASH_WEBHOOK_SECRET: webhooks are always signed', { field: 'callbackUrl' });
+    }
     const data = validateSplitJob({
       version: LIST_JOB_VERSION,
       listId,
@@ -371,8 +376,17 @@ export class ListwashService {
     return this.verifier;
   }
 
+  /** The webhook delivery, made once per process. */
+  private webhooks(): WebhookDelivery {
+    if (!this.webhookDelivery) {
+      const links = new FileLinks(this.cfg);
+      this.webhookDelivery = { links, delivery: new WebhookDelivery({ cfg: this.cfg, log: this.log, state: (id) => this.state(id), links }) };
+    }
+    return this.webhookDelivery.delivery;
+  }
+
   /** Start workers in this process. */
-  async startWorkers(sel: WorkerSelection = { split: true, probe: true, aggregate: true }): Promise<Worker[]> {
+  async startWorkers(sel: WorkerSelection = { split: true, probe: true, aggregate: true, webhook: true }): Promise<Worker[]> {
     if (sel.probe) await this.engine();
     const started = startWorkers(
       {
@@ -392,6 +406,7 @@ export class ListwashService {
         stopWatch: this.stopWatch,
         verifier: () => this.engine(),
         throttleStats: async () => (await this.gate?.stats()) ?? null,
+        webhooks: () => this.webhooks(),
       },
       sel,
     );
@@ -404,6 +419,7 @@ export class ListwashService {
     await Promise.all(this.workers.map((w) => w.close()));
     this.stopWatch.close();
     await this.gate?.close();
+    this.webhookDelivery?.links.close();
     await Promise.all([this.splitQueue.close(), this.probeQueue.close(), this.aggregateQueue.close(), this.webhookQueue.close()]);
     for (const r of this.extraRedis) r.disconnect();
     if (this.ownsRedis) this.redis.disconnect();
