@@ -7,9 +7,10 @@ import type { ListEnd } from './payload.js';
 /**
  * What an attempt led to: `delivered` (2xx: never sent again), `retrying` (tried again at
  * `nextAttemptAt`), `gave_up` (failed, and the retry window is over), `refused` (the target is not
- * allowed: never retried).
+ * allowed: never retried), `sending` (under way), `interrupted` (the worker stopped during it; the
+ * next run of the job tries again).
  */
-export type AttemptOutcome = 'delivered' | 'retrying' | 'gave_up' | 'refused';
+export type AttemptOutcome = 'delivered' | 'retrying' | 'gave_up' | 'refused' | 'sending' | 'interrupted';
 
 export interface WebhookAttempt {
   /** 1 for the first attempt. */
@@ -30,6 +31,16 @@ export interface WebhookAttempt {
 
 /** Attempts kept in a list's status (older ones are dropped; `webhookAttempts` counts them all). */
 export const KEPT_ATTEMPTS = 20;
+
+/**
+ * The record as the next attempt finds it: an attempt still `sending` is one whose worker stopped
+ * (killed, crashed) before it could record the answer.
+ */
+export function settleInterrupted(previous: readonly WebhookAttempt[], code: string): WebhookAttempt[] {
+  return previous.map((a) =>
+    a.outcome === 'sending' ? { ...a, outcome: 'interrupted', error: { code, message: 'the worker stopped during this attempt (the receiver may have got it: dedupe on webhook-id)' } } : a,
+  );
+}
 
 /** The attempts with `a` appended, at most `keep` of them (the newest). */
 export function withAttempt(previous: readonly WebhookAttempt[], a: WebhookAttempt, keep = KEPT_ATTEMPTS): WebhookAttempt[] {

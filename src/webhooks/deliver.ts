@@ -16,7 +16,7 @@ import type { WebhookJobData } from '../pipeline/lifecycle.js';
 import { ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from '../pipeline/list-files.js';
 import type { ListMeta, ListState } from '../pipeline/list-state.js';
 import { listView } from '../pipeline/list-view.js';
-import { parseAttempts, withAttempt, type AttemptOutcome, type WebhookAttempt } from './attempts.js';
+import { parseAttempts, settleInterrupted, withAttempt, type AttemptOutcome, type WebhookAttempt } from './attempts.js';
 import { webhookBody, webhookMessageId, type ListEnd, type WebhookFile } from './payload.js';
 import { originOf, postJson, type PostOptions, type PostResult } from './post.js';
 import { nextAttemptAt } from './schedule.js';
@@ -88,12 +88,16 @@ export class WebhookDelivery {
     await state.mark('webhookFirstAt', startedAt);
     const firstAt = Number(meta.webhookFirstAt ?? startedAt);
     const n = Number(meta.webhookAttempts ?? 0) + 1;
+    const previous = settleInterrupted(parseAttempts(meta.webhook), ErrorCodes.WEBHOOK_DELIVERY);
+    // Recorded before the request: an attempt cut short by a dying worker still shows.
+    const sending: WebhookAttempt = { attempt: n, at: startedAt, state: job.state, status: null, error: null, durationMs: 0, outcome: 'sending', nextAttemptAt: null };
+    await state.set({ webhook: JSON.stringify(withAttempt(previous, sending)), webhookAttempts: n });
     const sent = await this.send(meta, job.state, startedAt);
     const next = sent.error === null || sent.error.code === ErrorCodes.WEBHOOK_TARGET_NOT_ALLOWED ? null : nextAttemptAt(n, firstAt, this.now(), this.deps.cfg);
     const outcome: AttemptOutcome = sent.error === null ? 'delivered' : sent.error.code === ErrorCodes.WEBHOOK_TARGET_NOT_ALLOWED ? 'refused' : next !== null ? 'retrying' : 'gave_up';
     const record: WebhookAttempt = { attempt: n, at: startedAt, state: job.state, status: sent.status, error: sent.error, durationMs: sent.durationMs, outcome, nextAttemptAt: next };
     await state.set({
-      webhook: JSON.stringify(withAttempt(parseAttempts(meta.webhook), record)),
+      webhook: JSON.stringify(withAttempt(previous, record)),
       webhookAttempts: n,
       ...(outcome === 'delivered' ? { webhookDelivered: job.state } : {}),
     });

@@ -7,4 +7,4 @@ export { parseWebhookSecrets } from './secret.js';
 export { postJson, originOf, type PostOptions, type PostResult } from './post.js';
 export { guardedLookup, checkLiteralHost, literalAddress } from './target-guard.js';
 export { nextAttemptAt, retryDelayMs, MAX_RETRY_DELAY_MS } from './schedule.js';
-export { KEPT_ATTEMPTS, parseAttempts, withAttempt, type WebhookAttempt, type AttemptOutcome } from './attempts.js';
+export { KEPT_ATTEMPTS, parseAttempts, settleInterrupted, withAttempt, type WebhookAttempt, type AttemptOutcome } from './attempts.js';
