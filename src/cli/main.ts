@@ -5,6 +5,7 @@
  *   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
  *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
  *   listwash status <id>
+ *   listwash watch <prefix> --out <prefix> [--workers]
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
  */
@@ -12,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { runClean, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runWatch } from '../watch/index.js';
 import { runDemo } from './demo.js';
 
 export const USAGE = `usage:
@@ -23,6 +25,9 @@ export const USAGE = `usage:
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
+  listwash watch <prefix> --out <prefix> [--workers]
+        Turn every new CSV under an S3 prefix or a local folder into one list, results under <out>/<name>/;
+        polls every LISTWASH_WATCH_INTERVAL_SEC until SIGTERM/SIGINT. --workers: run the workers here too.
   listwash verify <address>...
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
@@ -57,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
           only: { type: 'string' },
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
+          workers: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -87,6 +93,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (positionals.length === 0) usage('verify takes at least one address');
       return runVerify(loadConfig(), positionals);
+    }
+    case 'watch': {
+      if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');
+      if (!values.out) usage('watch needs --out <prefix>');
+      return runWatch(loadConfig(), { source: positionals[0]!, out: values.out, workers: values.workers ?? false });
     }
     case 'demo':
       return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });
