@@ -31,6 +31,9 @@ export { MailResolver, MemoryTtlCache, type MailRoute, type TtlCache } from './d
 export { TargetPolicy } from './net/targets.js';
 export { createVerifier, DomainVerifier, OPEN_GATE, type AddressOutcome, type DomainResult, type ProbeGate, type GateLease, type GateRefusal, type HostSignal } from './engine/index.js';
 export { ListwashService, type SubmitOptions, type WorkerSelection } from './pipeline/service.js';
+export { ListJobV1, checkListJob, listJobJsonSchema, LIST_JOB_VERSION, LIST_JOB_QUEUE, LIST_JOB_NAME, type ListJob } from './contract/list-job.js';
+export { Watcher, runWatch, watchListId, type Submitted, type WatchedObject } from './watch/index.js';
+export type { WebhookBody, WebhookFile, WebhookAttempt, AttemptOutcome } from './webhooks/index.js';
 export { REPORT_COLUMNS, STATUS_FILES, type Summary } from './pipeline/aggregate.js';
 export { MxThrottle, resolveThrottleGroup, BUILTIN_PROVIDERS, type ThrottleGroup, type ProviderRule } from './throttle/index.js';
 export { parseLocation, storeFor, type Location, type Store } from './storage/index.js';

@@ -125,8 +125,11 @@ export class Watcher {
     return out;
   }
 
-  /** Submit one object's list and record it; an object that cannot be a list is skipped with a warning. */
-  private async take(o: WatchedObject): Promise<Submitted | null> {
+  /**
+   * Submit one object's list and record it; an object that cannot be a list is skipped with a warning
+   * (null). What a listing feeds, and what an S3 event consumer would feed (bucket, key, ETag).
+   */
+  async take(o: WatchedObject): Promise<Submitted | null> {
     const listId = watchListId(this.source.url, o);
     let output: string;
     let created: boolean;
