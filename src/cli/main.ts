@@ -8,11 +8,13 @@
  *   listwash watch <prefix> --out <prefix> [--workers]
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
+ *   listwash doctor [--offline] [--ip IP] [--json]
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
-import { runClean, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
 import { runWatch } from '../watch/index.js';
 import { runDemo } from './demo.js';
 
@@ -32,6 +34,10 @@ export const USAGE = `usage:
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
         Start the simulated mail world on loopback and clean a demo list against it.
+  listwash doctor [--offline] [--ip IP] [--json]
+        Check the prober before probing real servers: DNS, outbound port 25, egress IP, HELO name, reverse DNS,
+        SPF, DNSBLs. Exits 1 when something will make results unreliable. --offline: no port-25 connection;
+        --ip: the public IP when behind NAT.
 
 Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).`;
 
@@ -63,6 +69,9 @@ export async function main(argv: string[]): Promise<number> {
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
           workers: { type: 'boolean' },
+          offline: { type: 'boolean' },
+          ip: { type: 'string' },
+          json: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -98,6 +107,11 @@ export async function main(argv: string[]): Promise<number> {
       if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');
       if (!values.out) usage('watch needs --out <prefix>');
       return runWatch(loadConfig(), { source: positionals[0]!, out: values.out, workers: values.workers ?? false });
+    }
+    case 'doctor': {
+      if (positionals.length > 0) usage('doctor takes no arguments');
+      if (values.ip !== undefined && isIP(values.ip) === 0) usage(`--ip takes an IP address; got ${JSON.stringify(values.ip)}`);
+      return runDoctor(loadConfig(), { offline: values.offline ?? false, json: values.json ?? false, ...(values.ip !== undefined ? { ip: values.ip } : {}) });
     }
     case 'demo':
       return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });
