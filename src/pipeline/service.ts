@@ -135,6 +135,11 @@ export class ListwashService {
     this.probeQueue = new Queue<ProbeJobData>(QUEUES.probe, { ...common, defaultJobOptions: PROBE_JOB_OPTIONS });
     this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
+    for (const q of [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue]) {
+      // Reported, not thrown: without a listener, a queue whose connection closes before it is ready
+      // (a service closed right after a refused submit) raises an unhandled rejection.
+      q.on('error', (err) => this.log.warn({ queue: q.name }, `queue error: ${err.message}`));
+    }
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
     this.stopWatch = new ListStopWatch(this.redis, cfg.queuePrefix, 1000, (err) => this.log.warn(`checking running lists: ${String(err)}`));
   }
