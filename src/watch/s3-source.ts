@@ -12,11 +12,13 @@ export class S3Source implements WatchSource {
   /**
    * @param prefix the watched prefix (its key ends with `/`, or is empty for the whole bucket).
    * @param skipPrefix keys under it are never taken (the output, when it lies under the watched prefix).
+   * @param pageSize keys per `ListObjectsV2` request (S3's maximum, 1,000, by default).
    */
   constructor(
     private readonly client: S3Client,
     private readonly prefix: S3Location,
     private readonly skipPrefix: string | null,
+    private readonly pageSize = 1000,
   ) {
     this.url = prefix.url;
   }
@@ -26,7 +28,7 @@ export class S3Source implements WatchSource {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.prefix.bucket, Prefix: this.prefix.key, ContinuationToken: token, MaxKeys: 1000 }));
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.prefix.bucket, Prefix: this.prefix.key, ContinuationToken: token, MaxKeys: this.pageSize }));
       } catch (err) {
         throw s3Error('list', this.prefix, err);
       }

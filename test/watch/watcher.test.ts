@@ -8,18 +8,21 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { ListwashService } from '../../src/pipeline/service.js';
+import { createS3Client, s3Location } from '../../src/storage/index.js';
 import { Watcher, watchListId, type Submitted, type WatchService } from '../../src/watch/index.js';
+import { S3Source } from '../../src/watch/s3-source.js';
 import { SimWorld } from '../../src/world/index.js';
-import { runCli } from '../helpers/processes.js';
+import { REPO_ROOT, runCli } from '../helpers/processes.js';
 import { rejection } from '../helpers/rejection.js';
 import { dropKeys, getText, pipelineConfig, pipelineEnv, putText, testPrefix, TEST_BUCKET, useS3rverCredentials, waitFor } from '../pipeline/helpers.js';
-import { startS3rver, type RunningS3rver } from '../storage/s3rver-helper.js';
+import { S3RVER_CREDENTIALS, startS3rver, type RunningS3rver } from '../storage/s3rver-helper.js';
 import { QUICK_ROWS, WEBHOOK_WORLD } from '../webhooks/helpers.js';
 
 const prefix = testPrefix();
@@ -168,6 +171,31 @@ describe('watching an S3 prefix', () => {
     const w = await Watcher.create(svc, 's3://no-such-bucket-lw/in/', out);
     expect((await rejection(w.run(1000, new AbortController().signal))).code).toBe(ErrorCodes.STORAGE_NOT_FOUND);
     w.close();
+  });
+});
+
+describe('an S3 prefix longer than a page', () => {
+  it('is listed a page at a time, following continuation tokens', async () => {
+    // s3rver's continuation tokens need the legacy OpenSSL provider: this s3rver runs in its own process.
+    const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', 'test/watch/s3rver-child.ts', TEST_BUCKET], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      let out = '';
+      child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+      await waitFor(() => /port \d+/.test(out) || child.exitCode !== null, 20_000, 's3rver to listen');
+      const settings = { s3Endpoint: `http://127.0.0.1:${/port (\d+)/.exec(out)![1]}`, s3Region: 'us-east-1', s3ForcePathStyle: false };
+      const client = createS3Client(settings, { credentials: S3RVER_CREDENTIALS });
+      const names = ['a.csv', 'b.csv', 'c.csv', 'd.txt', 'e.csv', 'f/g.csv'];
+      for (const n of names) await client.send(new PutObjectCommand({ Bucket: TEST_BUCKET, Key: `paged/${n}`, Body: CSV }));
+      const pages: string[][] = [];
+      for await (const page of new S3Source(client, s3Location(TEST_BUCKET, 'paged/'), null, 2).list()) pages.push(page.map((o) => o.name));
+      client.destroy();
+      expect(pages).toHaveLength(3);
+      expect(pages.flat()).toEqual(['a.csv', 'b.csv', 'c.csv', 'e.csv', 'f/g.csv']);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
   });
 });
 
