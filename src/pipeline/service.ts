@@ -136,8 +136,7 @@ export class ListwashService {
     this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
     for (const q of [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue]) {
-      // Reported, not thrown: without a listener, a queue whose connection closes before it is ready
-      // (a service closed right after a refused submit) raises an unhandled rejection.
+      // Reported, not thrown (an 'error' event without a listener would crash the process).
       q.on('error', (err) => this.log.warn({ queue: q.name }, `queue error: ${err.message}`));
     }
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
@@ -425,7 +424,13 @@ export class ListwashService {
     this.stopWatch.close();
     await this.gate?.close();
     this.webhookDelivery?.links.close();
-    await Promise.all([this.splitQueue.close(), this.probeQueue.close(), this.aggregateQueue.close(), this.webhookQueue.close()]);
+    const queues = [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue];
+    // A queue's connection set-up (BullMQ asks Redis its version) must settle before the shared
+    // connection goes away: closing a queue drops its error listeners, and a set-up cut short by the
+    // disconnect would then surface as an unhandled rejection (a service closed right after a refused
+    // submit). Bounded, for a Redis that does not answer.
+    await Promise.all(queues.map((q) => within(q.waitUntilReady(), 2000, () => undefined)));
+    await Promise.all(queues.map((q) => q.close()));
     for (const r of this.extraRedis) r.disconnect();
     if (this.ownsRedis) this.redis.disconnect();
   }

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { ErrorCodes } from '../../src/errors.js';
@@ -173,7 +174,7 @@ describe('one delivery attempt', () => {
     return listId;
   }
 
-  const delivery = (over: Partial<Config>) => new WebhookDelivery({ cfg: { ...cfg, ...over }, log: silentLogger, state: (id) => svc.state(id), links: new FileLinks(cfg) });
+  const delivery = (over: Partial<Config>, log = silentLogger) => new WebhookDelivery({ cfg: { ...cfg, ...over }, log, state: (id) => svc.state(id), links: new FileLinks(cfg) });
 
   it('gives up once the next attempt would start after the retry window', async () => {
     const rx = await receiver([], 500);
@@ -202,14 +203,19 @@ describe('one delivery attempt', () => {
     expect(attemptsOf(await svc.view(listId))[0]!.error).toMatchObject({ code: ErrorCodes.WEBHOOK_SECRET_MISSING });
   });
 
-  it('records a timeout and never the secret, the URL path or its query', async () => {
+  it('records and logs a timeout, never with the secret, the URL path or its query', async () => {
     const rx = await receiver([], 'hang');
     const listId = await endedList('timeout', rx.url('/private/path?token=hunter2'));
-    expect(await delivery({ webhookTimeoutMs: 300 }).attempt({ listId, state: 'failed' })).toMatchObject({ kind: 'retry' });
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    expect(await delivery({ webhookTimeoutMs: 300 }, log).attempt({ listId, state: 'failed' })).toMatchObject({ kind: 'retry' });
     const [a] = attemptsOf(await svc.view(listId));
     expect(a!.error).toMatchObject({ code: ErrorCodes.WEBHOOK_TIMEOUT });
-    const recorded = JSON.stringify(a);
-    for (const hidden of ['hunter2', '/private/path', secret.slice(6)]) expect(recorded).not.toContain(hidden);
+    expect(lines.join('')).toContain(`http://127.0.0.1:${rx.port}`);
+    for (const hidden of ['hunter2', '/private/path', secret.slice(6)]) {
+      expect(JSON.stringify(a)).not.toContain(hidden);
+      expect(lines.join('')).not.toContain(hidden);
+    }
   });
 });
 
