@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { loadEgressIdentities } from '../egress/identity.js';
 import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -358,6 +359,8 @@ export class ListwashService {
     return {
       heloName: c.heloName,
       mailFrom: c.mailFrom,
+      // The pool's names and greeting names (never proxy credentials).
+      egressIdentities: loadEgressIdentities(c).map((e) => ({ name: e.name, helo: e.helo, ...(e.bind ? { bind: e.bind } : {}), ...(e.socks ? { socks: `${e.socks.host}:${e.socks.port}` } : {}) })),
       smtpPort: c.smtpPort,
       startTls: c.startTls,
       catchAllProbe: c.catchAllProbe,
