@@ -423,16 +423,17 @@ export class ListwashService {
 
   /** Graceful stop: workers finish or hand back their current jobs, leases are released. */
   async close(): Promise<void> {
+    const queues = [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue];
+    // Every BullMQ connection set-up (it asks Redis its version) must settle before the connections it
+    // shares with this service go away: closing a queue or worker drops its error listeners, and a
+    // set-up cut short by the disconnect below would then crash the process (an 'error' event without
+    // a listener) or reject unhandled — a worker stopped right after it started, a service closed right
+    // after a refused submit. Bounded, for a Redis that does not answer.
+    await Promise.all([...this.workers, ...queues].map((q) => within(q.waitUntilReady(), 2000, () => undefined)));
     await Promise.all(this.workers.map((w) => w.close()));
     this.stopWatch.close();
     await this.gate?.close();
     this.webhookDelivery?.links.close();
-    const queues = [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue];
-    // A queue's connection set-up (BullMQ asks Redis its version) must settle before the shared
-    // connection goes away: closing a queue drops its error listeners, and a set-up cut short by the
-    // disconnect would then surface as an unhandled rejection (a service closed right after a refused
-    // submit). Bounded, for a Redis that does not answer.
-    await Promise.all(queues.map((q) => within(q.waitUntilReady(), 2000, () => undefined)));
     await Promise.all(queues.map((q) => q.close()));
     for (const r of this.extraRedis) r.disconnect();
     if (this.ownsRedis) this.redis.disconnect();
