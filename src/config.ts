@@ -11,6 +11,8 @@ import { loadEgressIdentities } from './egress/identity.js';
 import { ErrorCodes, ListwashError } from './errors.js';
 import { parseRedisUrl, RedisUrlError } from './redis/url.js';
 import { parseMaxAges, PolicyError } from './verdict-cache/policy.js';
+import { TargetPolicy } from './net/targets.js';
+import { parseWebhookSecrets } from './webhooks/secret.js';
 
 type Kind = 'int' | 'bool' | 'string' | 'list' | 'intList';
 
@@ -82,6 +84,19 @@ export const SETTINGS = {
   doctorAtStart: { env: 'LISTWASH_DOCTOR_AT_START', kind: 'bool', default: 'true', doc: "`listwash worker` runs the doctor's checks at start and logs one line per check (it starts either way)." },
   logLevel: { env: 'LISTWASH_LOG_LEVEL', kind: 'string', default: 'info', doc: 'Worker log level: `fatal`, `error`, `warn`, `info` (one line per list event, finished batch and throttle signal), `debug`, `trace`, `silent`.' },
   logFormat: { env: 'LISTWASH_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'Log lines on stderr: `json` (one JSON object a line), `pretty` (readable), `auto` (pretty on a terminal, else JSON).' },
+  webhookSecret: {
+    env: 'LISTWASH_WEBHOOK_SECRET',
+    kind: 'list',
+    default: '',
+    emptyMeans: 'no secret: lists with a callbackUrl are refused at submit',
+    doc: 'Signing secret of webhooks (Standard Webhooks): `whsec_` + base64 of 24–64 random bytes, e.g. `echo whsec_$(openssl rand -base64 32)`. Comma-separated to rotate: every secret signs, receivers accept any. Empty: lists with a `callbackUrl` are refused at submit. Never logged.',
+  },
+  webhookAllowedTargets: { env: 'LISTWASH_WEBHOOK_ALLOWED_TARGETS', kind: 'list', default: 'public', doc: 'Which addresses webhooks may connect to, checked on the address connected to: `public`, `loopback`, `any`, or CIDRs (as `LISTWASH_ALLOWED_TARGETS`). A callback to another address (private, link-local, cloud metadata) is refused and recorded on the list.' },
+  webhookTimeoutMs: { env: 'LISTWASH_WEBHOOK_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, max: 300000, doc: 'One webhook attempt: connect, send and the answer\'s status line within this time, else it is retried.' },
+  webhookRetryDelayMs: { env: 'LISTWASH_WEBHOOK_RETRY_DELAY_MS', kind: 'int', default: '5000', min: 10, max: 3600000, doc: 'Wait before the first webhook retry; each next wait doubles, up to one hour.' },
+  webhookRetryWindowSec: { env: 'LISTWASH_WEBHOOK_RETRY_WINDOW_SEC', kind: 'int', default: '86400', min: 0, max: 2592000, doc: 'Webhook retries stop once the next attempt would start this long after the first (0: one attempt only).' },
+  downloadUrlTtlSec: { env: 'LISTWASH_DOWNLOAD_URL_TTL_SEC', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'Lifetime of the pre-signed S3 download URLs of result files (in webhook payloads, signed at each attempt).' },
+  watchIntervalSec: { env: 'LISTWASH_WATCH_INTERVAL_SEC', kind: 'int', default: '30', min: 1, max: 86400, doc: '`listwash watch`: seconds between two listings of the watched prefix.' },
   s3Endpoint: { env: 'S3_ENDPOINT', kind: 'string', default: '', doc: 'S3-compatible endpoint (MinIO, s3rver); implies path-style addressing. Empty: AWS.' },
   s3Region: { env: 'AWS_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region. Credentials come from the standard AWS chain.' },
   s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', kind: 'bool', default: 'false', doc: 'Path-style bucket addressing (on by itself when S3_ENDPOINT is set).' },
@@ -225,4 +240,7 @@ function validate(cfg: Config): void {
   // The egress file is read and checked here, so a mistake fails at start, not in the first session.
   loadEgressIdentities(cfg);
   if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');
+  // Checked here so a typo fails at start, not at the first list's end. The messages never show a secret.
+  parseWebhookSecrets(cfg.webhookSecret);
+  new TargetPolicy(cfg.webhookAllowedTargets, { env: 'LISTWASH_WEBHOOK_ALLOWED_TARGETS', setting: 'webhookAllowedTargets' });
 }

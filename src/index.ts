@@ -33,6 +33,9 @@ export { createVerifier, DomainVerifier, OPEN_GATE, type AddressOutcome, type Do
 export { ListwashService, type SubmitOptions, type WorkerSelection } from './pipeline/service.js';
 export { createRedis, assertRedis, type RedisClient } from './redis/connect.js';
 export { REPORT_COLUMNS, STATUS_FILES, STATUS_FILE_COLUMNS, OUTPUT_FILES, SUMMARY_FILE, escapeFormula, type Summary } from './pipeline/aggregate.js';
+export { ListJobV1, checkListJob, listJobJsonSchema, LIST_JOB_VERSION, LIST_JOB_QUEUE, LIST_JOB_NAME, type ListJob } from './contract/list-job.js';
+export { Watcher, runWatch, watchListId, type Submitted, type WatchedObject } from './watch/index.js';
+export type { WebhookBody, WebhookFile, WebhookAttempt, AttemptOutcome } from './webhooks/index.js';
 export { MxThrottle, resolveThrottleGroup, BUILTIN_PROVIDERS, type ThrottleGroup, type ProviderRule } from './throttle/index.js';
 export { parseLocation, storeFor, checkOutputWritable, isPermanentStorageError, type Location, type Store } from './storage/index.js';
 export { sniffCsv, readCsvRows, type CsvDialect } from './csv/index.js';

@@ -2,9 +2,10 @@
  * `listwash` command line.
  *
  *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
- *   listwash worker [--only split,probe,aggregate] [--concurrency N]
+ *   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
  *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
  *   listwash status <id>
+ *   listwash watch <prefix> --out <prefix> [--workers]
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
  *   listwash doctor [--offline] [--ip IP] [--json]
@@ -14,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runWatch } from '../watch/index.js';
 import { runDemo } from './demo.js';
 import { parseDuration } from '../verdict-cache/policy.js';
 
@@ -23,12 +25,15 @@ export const USAGE = `usage:
         --escape-formulas: prefix ' to cells that start with = + - @ tab CR (for files opened in spreadsheets).
         --max-age: take verdicts from the fleet's verdict cache only when younger than this (30d, 12h, 0 = probe
         every address); default: each verdict class's maximum age (LISTWASH_VERDICT_CACHE_MAX_AGE).
-  listwash worker [--only split,probe,aggregate] [--concurrency N]
+  listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
+  listwash watch <prefix> --out <prefix> [--workers]
+        Turn every new CSV under an S3 prefix or a local folder into one list, results under <out>/<name>/;
+        polls every LISTWASH_WATCH_INTERVAL_SEC until SIGTERM/SIGINT. --workers: run the workers here too.
   listwash verify <address>...
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
@@ -78,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
           'escape-formulas': { type: 'boolean' },
+          workers: { type: 'boolean' },
           offline: { type: 'boolean' },
           ip: { type: 'string' },
           json: { type: 'boolean' },
@@ -105,11 +111,11 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
     }
     case 'worker': {
-      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate'];
-      for (const o of only) if (!['split', 'probe', 'aggregate'].includes(o)) usage(`--only takes split, probe, aggregate; got ${o}`);
+      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate', 'webhook'];
+      for (const o of only) if (!['split', 'probe', 'aggregate', 'webhook'].includes(o)) usage(`--only takes split, probe, aggregate, webhook; got ${o}`);
       const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) usage('--concurrency takes a positive integer');
-      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
+      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), webhook: only.includes('webhook'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
     }
     case 'status': {
       if (positionals.length !== 1) usage('status takes one list id');
@@ -118,6 +124,11 @@ export async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (positionals.length === 0) usage('verify takes at least one address');
       return runVerify(loadConfig(), positionals);
+    }
+    case 'watch': {
+      if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');
+      if (!values.out) usage('watch needs --out <prefix>');
+      return runWatch(loadConfig(), { source: positionals[0]!, out: values.out, workers: values.workers ?? false });
     }
     case 'doctor': {
       if (positionals.length > 0) usage('doctor takes no arguments');
