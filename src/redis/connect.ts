@@ -60,9 +60,9 @@ export async function assertRedis(cfg: Pick<Config, 'redisUrl'>, timeoutMs = 300
   probe.on('error', (err: unknown) => (cause = err));
   try {
     try {
-      await probe.connect();
-      await probe.ping();
+      await reach(probe, where, timeoutMs);
     } catch (err) {
+      if (err instanceof ListwashError) throw err;
       const failure = cause ?? err;
       if (clusterRefusal(failure)) throw mismatch(`REDIS_URL names a Redis Cluster (${where}), but the server is not one (${describe(failure)}): use redis://host:port`);
       throw new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `Redis does not answer at ${where}: ${describe(failure)} (set REDIS_URL)`, {}, { cause: failure });
@@ -73,18 +73,49 @@ export async function assertRedis(cfg: Pick<Config, 'redisUrl'>, timeoutMs = 300
   }
 }
 
-/** The server behind a working connection is the kind of deployment the URL says. */
-async function assertDeployment(probe: RedisClient, target: RedisTarget, where: string): Promise<void> {
-  if (!isCluster(probe)) {
-    const info = await probe.info('cluster');
-    if (/^cluster_enabled:1/m.test(info)) {
-      const u = new URL(target.kind === 'single' ? target.url : '');
-      throw mismatch(`Redis at ${where} is a node of a Redis Cluster: set REDIS_URL=${u.protocol.replace(':', '')}+cluster://${u.host} (more seed nodes comma-separated)`);
-    }
-    return;
+/**
+ * Connect and PING, settling within about `timeoutMs` whatever the client does: an ioredis Cluster
+ * whose nodes answer but which does not serve (`cluster_state:fail`) ends without ever settling
+ * `connect()`.
+ */
+async function reach(probe: RedisClient, where: string, timeoutMs: number): Promise<void> {
+  const notServing = new Promise<never>((_, reject) => {
+    if (!isCluster(probe)) return;
+    let answered = false;
+    probe.on('connect', () => (answered = true));
+    probe.once('end', () => {
+      if (answered) reject(new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `the Redis Cluster at ${where} is not serving (its nodes answer, but not every slot is served); check CLUSTER INFO on its nodes`));
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `Redis does not answer at ${where} within ${timeoutMs + 1000} ms (set REDIS_URL)`)), timeoutMs + 1000);
+  });
+  try {
+    await Promise.race([
+      (async () => {
+        await probe.connect();
+        await probe.ping();
+      })(),
+      notServing,
+      silent,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
-  const state = /^cluster_state:(\w+)/m.exec(String(await probe.cluster('INFO')))?.[1];
-  if (state !== 'ok') throw new ListwashError(ErrorCodes.REDIS_UNAVAILABLE, `the Redis Cluster at ${where} is not serving (cluster_state:${state ?? 'unknown'}); check CLUSTER INFO on its nodes`);
+}
+
+/**
+ * The server behind a working connection is the kind of deployment the URL says. (A cluster client is
+ * ready only once its nodes say `cluster_state:ok`: see `reach`.)
+ */
+async function assertDeployment(probe: RedisClient, target: RedisTarget, where: string): Promise<void> {
+  if (isCluster(probe) || target.kind !== 'single') return;
+  const info = await probe.info('cluster');
+  if (/^cluster_enabled:1/m.test(info)) {
+    const u = new URL(target.url);
+    throw mismatch(`Redis at ${where} is a node of a Redis Cluster: set REDIS_URL=${u.protocol.replace(':', '')}+cluster://${u.host} (more seed nodes comma-separated)`);
+  }
 }
 
 /** The cluster client's errors keep what the last node said apart (`lastNodeError`). */

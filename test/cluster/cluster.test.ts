@@ -18,6 +18,7 @@ import { keyServers, scanKeys } from '../../src/redis/scan.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
 import { SimWorld } from '../../src/world/index.js';
 import { dropKeys, pipelineConfig, pipelineEnv, reportRows, testPrefix } from '../pipeline/helpers.js';
+import { startLoneClusterNode } from './redis-cluster.js';
 
 const exec = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
@@ -92,6 +93,16 @@ describe('pointing listwash at a Redis Cluster', () => {
   it('refuses a redis+cluster:// URL that names a server without cluster support', async () => {
     const err = await assertRedis({ redisUrl: 'redis+cluster://127.0.0.1:6379' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.REDIS_CLUSTER_MISMATCH, message: expect.stringContaining('cluster support disabled') });
+  });
+
+  it('says plainly that a cluster does not serve every slot (its nodes answer)', async () => {
+    const lone = await startLoneClusterNode();
+    try {
+      const err = await assertRedis({ redisUrl: `redis+cluster://127.0.0.1:${lone.port}` }, 1000).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ErrorCodes.REDIS_UNAVAILABLE, message: `the Redis Cluster at redis+cluster://127.0.0.1:${lone.port} is not serving (its nodes answer, but not every slot is served); check CLUSTER INFO on its nodes` });
+    } finally {
+      await lone.stop();
+    }
   });
 
   it('says plainly that a cluster seed does not answer', async () => {

@@ -82,6 +82,18 @@ async function stopNodes(nodes: Node[]): Promise<void> {
   await Promise.all(nodes.map((n) => rm(n.dir, { recursive: true, force: true })));
 }
 
+/** One node with cluster support that belongs to no cluster: it serves no slot (`cluster_state:fail`). */
+export async function startLoneClusterNode(): Promise<{ port: number; stop(): Promise<void> }> {
+  const node = await startNode(await freeNodePort(new Set()));
+  try {
+    await until(async () => (await redisCli(node.port, 'ping')).trim() === 'PONG', `node ${node.port} to answer (log: ${node.log})`);
+  } catch (err) {
+    await stopNodes([node]);
+    throw err;
+  }
+  return { port: node.port, stop: () => stopNodes([node]) };
+}
+
 /** Start `masters` nodes and make them one cluster serving every slot. */
 export async function startRedisCluster(masters = 3): Promise<RunningCluster> {
   const taken = new Set<number>();
