@@ -12,6 +12,7 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { AddressOutcome, DomainResult, DomainVerifier } from '../engine/index.js';
 import { verdict } from '../verdict.js';
+import { sumSmtpWork, type FleetCounters } from './fleet-counters.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
 import { isFinalStatus, type BatchProgress, type ListState } from './list-state.js';
 import { encodeVerdict } from './result-codec.js';
@@ -22,6 +23,8 @@ export interface ProbeDeps {
   verifier: DomainVerifier;
   state: ListState;
   aggregateQueue: Queue<AggregateJobData>;
+  /** Fleet-wide counters for `/metrics` (verdicts, SMTP sessions and RCPTs). */
+  counters?: FleetCounters;
   /** Clock, for tests. */
   now?: () => number;
   random?: () => number;
@@ -158,8 +161,18 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
   }
   for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
-  const progress = addProgress(data.progress, [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize]);
-  await Promise.all([state.saveResults(entries), state.addMxStats(mxCounters(result)), state.recordProgress(data.batchId, progress)]);
+  const finals = [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize];
+  const progress = addProgress(data.progress, finals);
+  const mx = mxCounters(result);
+  await Promise.all([
+    state.saveResults(entries),
+    state.addMxStats(mx),
+    state.recordProgress(data.batchId, progress),
+    deps.counters?.probeRun(
+      finals.flatMap((o) => (o.kind === 'deferred' ? [] : [o.verdict])),
+      sumSmtpWork(mx),
+    ),
+  ]);
 
   if (plan.pending.length === 0) {
     if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);

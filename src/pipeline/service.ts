@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createRedis } from '../redis/connect.js';
 import { parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
+import { FleetCounters } from './fleet-counters.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
 import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
@@ -25,9 +26,10 @@ import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, o
 import { RedisTtlCache } from './redis-cache.js';
 import { ListStopWatch } from './stop-watch.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
+import { VerifyNow, type VerifyNowAnswer, type VerifyNowOptions } from './verify-now.js';
 import { startWorkers, type WorkerSelection } from './workers.js';
 
-export type { WorkerSelection };
+export type { WorkerSelection, VerifyNowAnswer, VerifyNowOptions };
 
 export interface SubmitOptions {
   /** The list id: submitting the same id again does not process the list twice. Default: a new UUID. */
@@ -107,10 +109,13 @@ export class ListwashService {
   readonly aggregateQueue: Queue<AggregateJobData>;
   readonly webhookQueue: Queue<WebhookJobData>;
   readonly lifecycle: ListLifecycle;
+  /** Fleet-wide counters for `/metrics`. */
+  readonly counters: FleetCounters;
   readonly log: Logger;
   private readonly workers: Worker[] = [];
   private readonly extraRedis: Redis[] = [];
   private readonly stopWatch: ListStopWatch;
+  private readonly verifyRequests: VerifyNow;
   private gate: ThrottleGate | null = null;
   private verifier: Promise<DomainVerifier> | null = null;
   private readonly ownsRedis: boolean;
@@ -132,6 +137,15 @@ export class ListwashService {
     this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
+    this.counters = new FleetCounters(this.redis, cfg.queuePrefix);
+    this.verifyRequests = new VerifyNow({
+      cfg,
+      probeQueue: this.probeQueue,
+      aggregateQueue: this.aggregateQueue,
+      state: (id) => this.state(id),
+      probeJobOptions: PROBE_JOB_OPTIONS,
+      log: this.log,
+    });
     this.stopWatch = new ListStopWatch(this.redis, cfg.queuePrefix, 1000, (err) => this.log.warn(`checking running lists: ${String(err)}`));
   }
 
@@ -340,6 +354,16 @@ export class ListwashService {
     }
   }
 
+  /**
+   * Verify a few addresses now, through the workers and the fleet-wide throttle (see
+   * `verify-now.ts`): final verdicts, and `unknown` with a note for addresses still open when
+   * `deadlineMs` has passed. Needs running probe workers somewhere in the fleet; this process probes
+   * nothing itself.
+   */
+  async verifyNow(addresses: readonly string[], opts: VerifyNowOptions): Promise<VerifyNowAnswer> {
+    return this.verifyRequests.run(addresses, opts);
+  }
+
   /** The settings that shape results, recorded in summary.json. */
   settingsUsed(): Record<string, unknown> {
     const c = this.cfg;
@@ -362,7 +386,7 @@ export class ListwashService {
   private engine(): Promise<DomainVerifier> {
     this.verifier ??= (async () => {
       const cache = new RedisTtlCache(this.redis, cacheKeyPrefix(this.cfg.queuePrefix));
-      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName);
+      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName, { onGroupSeen: (key) => this.counters.throttleGroupSeen(key) });
       return createVerifier(this.cfg, { cache, gate: this.gate }).verifier;
     })();
     return this.verifier;
@@ -389,6 +413,7 @@ export class ListwashService {
         stopWatch: this.stopWatch,
         verifier: () => this.engine(),
         throttleStats: async () => (await this.gate?.stats()) ?? null,
+        counters: this.counters,
       },
       sel,
     );
@@ -400,6 +425,7 @@ export class ListwashService {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
     this.stopWatch.close();
+    await this.verifyRequests.close();
     await this.gate?.close();
     await Promise.all([this.splitQueue.close(), this.probeQueue.close(), this.aggregateQueue.close(), this.webhookQueue.close()]);
     for (const r of this.extraRedis) r.disconnect();

@@ -10,6 +10,7 @@ import type { DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { runAggregate } from './aggregate.js';
+import type { FleetCounters } from './fleet-counters.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import type { ListLifecycle } from './lifecycle.js';
 import type { ListState } from './list-state.js';
@@ -44,6 +45,8 @@ export interface WorkerContext {
   verifier(): Promise<DomainVerifier>;
   /** Fleet-wide throttle counters for summary.json. */
   throttleStats(): Promise<unknown>;
+  /** Fleet-wide counters for `/metrics`. */
+  counters: FleetCounters;
 }
 
 /** Errors that no retry can mend: the list fails at once. */
@@ -114,7 +117,7 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
 
 async function probeProcessor(ctx: WorkerContext, job: Job<ProbeJobData>, token: string | undefined): Promise<unknown> {
   const { listId, batchId } = job.data;
-  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue };
+  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue, counters: ctx.counters };
   const running = ctx.stopWatch.track(listId);
   try {
     const r = await runProbe(job, token, deps, running.signal);
