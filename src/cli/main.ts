@@ -7,6 +7,7 @@
  *   listwash status <id>
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
+ *   listwash serve [--host H] [--port P]
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
@@ -27,6 +28,8 @@ export const USAGE = `usage:
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
         Start the simulated mail world on loopback and clean a demo list against it.
+  listwash serve [--host H] [--port P]
+        Run the HTTP API (default 127.0.0.1:8080) until SIGTERM/SIGINT; workers run separately.
 
 Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).`;
 
@@ -57,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
           only: { type: 'string' },
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
+          host: { type: 'string' },
+          port: { type: 'string' },
         },
       });
     } catch (err) {
@@ -87,6 +92,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (positionals.length === 0) usage('verify takes at least one address');
       return runVerify(loadConfig(), positionals);
+    }
+    case 'serve': {
+      if (positionals.length > 0) usage('serve takes no arguments');
+      const port = values.port !== undefined ? Number(values.port) : undefined;
+      if (port !== undefined && (!/^\d+$/.test(values.port ?? '') || port > 65535)) usage('--port takes a port number (0–65535)');
+      // Loaded on demand: the other commands do not need the HTTP stack.
+      const { runServe } = await import('../api/server.js');
+      return runServe(loadConfig(), { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
     }
     case 'demo':
       return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });

@@ -243,12 +243,15 @@ export class VerifyNow {
     }
   }
 
-  /** Delete the state of every answered request now (on shutdown). */
+  /** Delete the state of every answered request now (on shutdown; what cannot be deleted expires by itself). */
   async close(): Promise<void> {
     const ids = [...this.deletes.keys()];
     for (const t of this.deletes.values()) clearTimeout(t);
     this.deletes.clear();
-    await Promise.all(ids.map((id) => this.deps.state(id).destroy()));
+    const settled = await Promise.allSettled(ids.map((id) => this.deps.state(id).destroy()));
+    settled.forEach((r, i) => {
+      if (r.status === 'rejected') this.deps.log.warn({ listId: ids[i] }, `deleting a verify request's state: ${errorMessage(r.reason)}`);
+    });
   }
 }
 
