@@ -77,6 +77,9 @@ export async function startApiServer(cfg: Config, opts: ApiServerOptions = {}): 
   };
   let app: ApiInstance;
   try {
+    // The queues finish connecting before anything can close them (a close during their start-up
+    // leaves a late connection error nobody listens to).
+    await Promise.all([service.splitQueue, service.probeQueue, service.aggregateQueue, service.webhookQueue].map((q) => q.waitUntilReady()));
     app = await buildApp(ctx);
     await app.listen({ host: opts.host ?? cfg.apiHost, port: opts.port ?? cfg.apiPort });
   } catch (err) {
