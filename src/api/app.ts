@@ -57,12 +57,21 @@ function strictSerializer({ schema, url, httpStatus }: { schema: unknown; url?: 
   };
 }
 
-export async function buildApp(ctx: ApiContext): Promise<ApiInstance> {
+export interface BuildOptions {
+  /** Sees every route as it is registered (method(s) and path), dashboard included. */
+  onRoute?: (route: { method: string | string[]; url: string }) => void;
+}
+
+export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promise<ApiInstance> {
   const app: ApiInstance = Fastify({ loggerInstance: ctx.log as FastifyBaseLogger, exposeHeadRoutes: false, bodyLimit: 1024 * 1024 }).withTypeProvider<TypeBoxTypeProvider>();
+  const { onRoute } = opts;
+  if (onRoute) app.addHook('onRoute', (r) => onRoute({ method: r.method, url: r.url }));
   // A multipart body is read by the route itself (streamed to storage); its schema is documentation.
   app.setValidatorCompiler((def) => (def.httpPart === 'body' && def.contentType === 'multipart/form-data' ? () => true : TypeBoxValidatorCompiler(def)));
   app.setSerializerCompiler(strictSerializer);
   app.setErrorHandler(handleError);
+  // Bodies are JSON (or multipart where documented): a text body is 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((req) => {
     throw new ListwashError(ErrorCodes.API_NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`);
   });

@@ -32,6 +32,7 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   CSV_NO_EMAIL_COLUMN: 422,
   JOB_FAILED: 422,
   TARGET_NOT_ALLOWED: 422,
+  API_INTERNAL: 500,
   UPLOADS_DISABLED: 501,
   STORAGE_IO: 502,
   DNS_FAILURE: 502,

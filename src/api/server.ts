@@ -12,7 +12,7 @@ import { createLogger, type Logger } from '../log.js';
 import { ListwashService } from '../pipeline/service.js';
 import { assertRedis, createRedis } from '../redis/connect.js';
 import { createS3Client, parseLocation } from '../storage/index.js';
-import { buildApp } from './app.js';
+import { buildApp, type BuildOptions } from './app.js';
 import type { ApiContext, ApiInstance } from './context.js';
 import { KeyRing } from './keys.js';
 import { locationPolicy } from './locations.js';
@@ -28,6 +28,8 @@ export interface ApiServerOptions {
   s3?: S3Client;
   /** Process metrics (CPU, memory, event loop) in `/metrics`. Default true. */
   processMetrics?: boolean;
+  /** Sees every route as it is registered (see `BuildOptions`). */
+  onRoute?: BuildOptions['onRoute'];
 }
 
 export interface RunningApi {
@@ -80,7 +82,7 @@ export async function startApiServer(cfg: Config, opts: ApiServerOptions = {}): 
     // The queues finish connecting before anything can close them (a close during their start-up
     // leaves a late connection error nobody listens to).
     await Promise.all([service.splitQueue, service.probeQueue, service.aggregateQueue, service.webhookQueue].map((q) => q.waitUntilReady()));
-    app = await buildApp(ctx);
+    app = await buildApp(ctx, opts.onRoute ? { onRoute: opts.onRoute } : {});
     await app.listen({ host: opts.host ?? cfg.apiHost, port: opts.port ?? cfg.apiPort });
   } catch (err) {
     await closeOwned();

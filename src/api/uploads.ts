@@ -87,15 +87,17 @@ export async function receiveUpload(req: FastifyRequest, cfg: Config, log: Logge
   async function storeFile(file: Readable & { truncated?: boolean }, location: Location, c: Config): Promise<{ location: Location; size: number }> {
     const handle = await storeFor(location, c).openWrite(location, { contentType: 'text/csv; charset=utf-8' });
     let size = 0;
+    // Counts the bytes, and fails the copy BEFORE the destination is ended when busboy cut the file at
+    // the size limit: an ended write would publish the truncated object.
     const count = async function* (source: AsyncIterable<Buffer>) {
       for await (const chunk of source) {
         size += chunk.length;
         yield chunk;
       }
+      if (file.truncated) throw tooLarge(c.uploadMaxBytes);
     };
     try {
       await pipeline(file, count, handle.stream);
-      if (file.truncated) throw tooLarge(c.uploadMaxBytes);
       await handle.done;
     } catch (err) {
       await handle.abort().catch((e: unknown) => log.warn({ upload: location.url }, `could not abort an upload: ${errorMessage(e)}`));
