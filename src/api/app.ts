@@ -91,6 +91,15 @@ export async function buildApp(ctx: ApiContext, opts: BuildOptions = {}): Promis
   });
   await app.register(multipart, { throwFileSizeLimit: true, limits: { fileSize: ctx.cfg.uploadMaxBytes, files: 1 } });
   registerAuth(app, ctx.keys);
+  // Graceful stop: requests in flight are answered with `Connection: close`, so their keep-alive
+  // connections end with them instead of holding the stop for the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (req, reply) => {
     ctx.metrics.countRequest(req.method, req.routeOptions.url ?? '(none)', reply.statusCode);
   });

@@ -34,6 +34,8 @@ export interface ApiServerOptions {
 
 export interface RunningApi {
   app: ApiInstance;
+  /** The service the routes call. */
+  service: ListwashService;
   /** `http://host:port` as bound. */
   url: string;
   close(): Promise<void>;
@@ -92,6 +94,7 @@ export async function startApiServer(cfg: Config, opts: ApiServerOptions = {}): 
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     app,
+    service,
     url: `http://${host}:${addr.port}`,
     close: async () => {
       await app.close();
