@@ -28,7 +28,7 @@ import type { ProbeJobData } from '../src/pipeline/jobs.js';
 import { listKeys, QUEUES } from '../src/pipeline/names.js';
 import { encodeVerdict } from '../src/pipeline/result-codec.js';
 import { verdict, type Reason } from '../src/verdict.js';
-import { MB, argInt, argValue, fmt, rssSampler, verdictLine } from './bench/common.js';
+import { MB, argInt, argValue, fmt, loadLine, machineLine, rssSampler, verdictLine } from './bench/common.js';
 import { writeList } from './bench/csv-gen.js';
 import { runFarm } from './bench/farm.js';
 import type { StageReply, StageRequest } from './bench/stage-child.js';
@@ -98,6 +98,7 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
     const tg = Date.now();
     const facts = await writeList(input, { rows, seed });
     out(`bench:pipeline split — ${rows} rows, ${fmt(facts.bytes / MB, 1)} MB, ${facts.domains} domains (largest ${facts.topDomainRows} rows), ${facts.duplicates} duplicate rows, ${facts.invalid} invalid; generated in ${fmt((Date.now() - tg) / 1000, 1)} s`);
+    out(machineLine());
     out(`  file ${input}; Redis prefix ${prefix}; batch size ${cfg.batchSize}; bench process peak RSS after generating ${fmt(rss.peak() / MB, 0)} MB`);
 
     const bare = await runStage({ stage: 'bare', env, listId, input, output: join(dir, 'bare.csv') });
@@ -120,6 +121,7 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
     const ratio = (split.ms + agg.ms) / bare.ms;
     const parentPeak = rss.stop();
     out(`  split + aggregate = ${fmt((split.ms + agg.ms) / 1000, 2)} s = ${fmt(ratio)}× bare; bench process peak RSS ${fmt(parentPeak / MB, 0)} MB`);
+    out(`  load average at the end: ${loadLine()}`);
     out('');
     const peaks: [string, number][] = [['bare', bare.peakRss], ['split', split.peakRss], ['aggregate', agg.peakRss], ['bench', parentPeak]];
     const worst = peaks.reduce((a, b) => (b[1] > a[1] ? b : a));

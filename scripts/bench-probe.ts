@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../src/config.js';
 import { createVerifier, type AddressOutcome } from '../src/engine/index.js';
 import type { SimWorldSpec } from '../src/world/index.js';
-import { argInt, argValue, fmt, mapLimit, seededRandom, verdictLine } from './bench/common.js';
+import { argInt, argValue, fmt, loadLine, machineLine, mapLimit, seededRandom, verdictLine } from './bench/common.js';
 import { WorldProcess } from './bench/world-process.js';
 
 const TARGET_VERDICTS_PER_SEC = 3000;
@@ -113,6 +113,7 @@ async function main(): Promise<number> {
 
     const out = (s: string) => process.stdout.write(s + '\n');
     out(`bench:probe — ${domains} domains × ${perDomain} addresses (${Math.round(exist * 100)}% existing), ${concurrency} domains at once, ${rcptPerSession} RCPT/session, open gate`);
+    out(machineLine());
     out(`  world in child process pid ${world.pid}; prober pid ${process.pid}`);
     out(`  verdicts:     ${verdicts} (expected ${expected})`);
     out(`  seconds:      ${fmt(seconds, 3)}`);
@@ -128,6 +129,7 @@ async function main(): Promise<number> {
     out(`  DATA commands: ${dataCommands} (all hosts)`);
     out(`  correctness:  ${verdicts - wrong}/${verdicts} verdicts equal the world's truth`);
     for (const w of wrongSamples) out(`    wrong: ${w}`);
+    out(`  load average at the end: ${loadLine()}`);
     out('');
     const checks = [
       [rate >= TARGET_VERDICTS_PER_SEC, `throughput ${fmt(rate, 0)} verdicts/s ≥ ${TARGET_VERDICTS_PER_SEC}`],

@@ -5,6 +5,7 @@
  * (`npx tsx scripts/config-docs.ts`).
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ErrorCodes, ListwashError } from './errors.js';
 
@@ -54,6 +55,12 @@ export const SETTINGS = {
   lockDurationMs: { env: 'LISTWASH_LOCK_DURATION_MS', kind: 'int', default: '30000', min: 1000, max: 3600000, doc: "A running job's lock, renewed by its worker every half of this. A job of a dead worker runs again elsewhere after at most this plus `LISTWASH_STALLED_INTERVAL_MS`." },
   jobTtlSec: { env: 'LISTWASH_JOB_TTL', kind: 'int', default: '604800', min: 60, doc: "Per-list Redis state (results, counters) expires this long after the list's last activity." },
   cacheTtlSec: { env: 'LISTWASH_CACHE_TTL', kind: 'int', default: '3600', min: 0, doc: 'Catch-all results are shared in Redis this long.' },
+  doctorPort25Host: { env: 'LISTWASH_DOCTOR_PORT25_HOST', kind: 'string', default: 'gmail-smtp-in.l.google.com', doc: "Well-known MX that `listwash doctor` (and every worker at start) connects to, to see whether outbound port 25 is open: `host` or `host:port` (port default `LISTWASH_SMTP_PORT`). It reads the 220 greeting and sends QUIT, nothing else." },
+  doctorTargets: { env: 'LISTWASH_DOCTOR_TARGETS', kind: 'list', default: '', doc: "Addresses the doctor's port-25 check may connect to, as in `LISTWASH_ALLOWED_TARGETS`. Empty: the same as `LISTWASH_ALLOWED_TARGETS`." },
+  doctorTimeoutMs: { env: 'LISTWASH_DOCTOR_TIMEOUT_MS', kind: 'int', default: '5000', min: 10, max: 120000, doc: "The doctor's port-25 check: timeout of the TCP connect, and again of the wait for the greeting." },
+  doctorIp: { env: 'LISTWASH_DOCTOR_IP', kind: 'string', default: '', doc: "The prober's public IP, for the doctor's reverse DNS, SPF and DNSBL checks when it sits behind NAT (as `listwash doctor --ip`). Empty: an identity's public `bind` address, else the local address of the port-25 check's connection." },
+  dnsblZones: { env: 'LISTWASH_DNSBL_ZONES', kind: 'list', default: 'zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org,psbl.surriel.com,dnsbl-1.uceprotect.net', doc: 'DNS blocklists the doctor looks the egress IP up on (comma-separated zones).' },
+  doctorAtStart: { env: 'LISTWASH_DOCTOR_AT_START', kind: 'bool', default: 'true', doc: "`listwash worker` runs the doctor's checks at start and logs one line per check (it starts either way)." },
   logLevel: { env: 'LISTWASH_LOG_LEVEL', kind: 'string', default: 'info', doc: 'Worker log level: `fatal`, `error`, `warn`, `info` (one line per list event, finished batch and throttle signal), `debug`, `trace`, `silent`.' },
   logFormat: { env: 'LISTWASH_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'Log lines on stderr: `json` (one JSON object a line), `pretty` (readable), `auto` (pretty on a terminal, else JSON).' },
   apiHost: { env: 'LISTWASH_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address `listwash serve` listens on (`--host` wins). `0.0.0.0` listens on every interface.' },
@@ -174,6 +181,8 @@ function validate(cfg: Config): void {
     if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d+)?$/.test(s)) fail('dnsServers', 'LISTWASH_DNS_SERVERS', `not ip[:port]: ${JSON.stringify(s)}`);
   }
   if (!cfg.redisUrl.startsWith('redis://') && !cfg.redisUrl.startsWith('rediss://')) fail('redisUrl', 'REDIS_URL', 'must start with redis:// or rediss://');
+  if (cfg.doctorIp !== '' && isIP(cfg.doctorIp) === 0) fail('doctorIp', 'LISTWASH_DOCTOR_IP', `not an IP address: ${JSON.stringify(cfg.doctorIp)}`);
+  if (cfg.doctorPort25Host === '') fail('doctorPort25Host', 'LISTWASH_DOCTOR_PORT25_HOST', 'must name a host (host or host:port)');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) fail('logLevel', 'LISTWASH_LOG_LEVEL', `expected fatal, error, warn, info, debug, trace or silent, got ${JSON.stringify(cfg.logLevel)}`);
   if (!['auto', 'json', 'pretty'].includes(cfg.logFormat)) fail('logFormat', 'LISTWASH_LOG_FORMAT', `expected auto, json or pretty, got ${JSON.stringify(cfg.logFormat)}`);
   if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');

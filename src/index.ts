@@ -35,4 +35,5 @@ export { REPORT_COLUMNS, STATUS_FILES, type Summary } from './pipeline/aggregate
 export { MxThrottle, resolveThrottleGroup, BUILTIN_PROVIDERS, type ThrottleGroup, type ProviderRule } from './throttle/index.js';
 export { parseLocation, storeFor, type Location, type Store } from './storage/index.js';
 export { sniffCsv, readCsvRows, type CsvDialect } from './csv/index.js';
+export { doctor, checkSpf, runChecks, type DoctorIdentity, type DoctorReport, type CheckResult, type SpfVerdict } from './doctor/index.js';
 export { SimWorld, demoWorld, type SimWorldSpec } from './world/index.js';

@@ -1,4 +1,7 @@
 /** Small helpers shared by the benchmark scripts. */
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same sequence. */
 export function seededRandom(seed: number): () => number {
@@ -68,4 +71,52 @@ export function argInt(args: readonly string[], name: string, dflt: number): num
   const v = Number(argValue(args, name, String(dflt)));
   if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} must be a positive number`);
   return v;
+}
+
+/** `2.10 1.80 1.50`: the 1, 5 and 15 minute load averages (other processes share the cores). */
+export function loadLine(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+/**
+ * One line naming the machine a benchmark ran on, for BENCHMARKS.md: cores and CPU model, RAM, Node
+ * version, OS, the load averages at the moment of the call, and the date.
+ */
+export function machineLine(): string {
+  const c = cpus();
+  const model = (c[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim();
+  return `machine: ${c.length} cores (${model}), ${fmt(totalmem() / 1024 ** 3, 1)} GB RAM, Node ${process.version}, ${platform()} ${release()}; load average ${loadLine()}; ${new Date().toISOString()}`;
+}
+
+/** Exit of a child process run to its end by {@link runToExit}. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Spawn to exit, seconds. */
+  seconds: number;
+}
+
+/** Run `command args` to its exit (SIGKILL after `timeoutMs`), collecting its output and its wall time. */
+export function runToExit(command: string, args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ChildExit> {
+  const t0 = performance.now();
+  const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, seconds: (performance.now() - t0) / 1000 });
+    });
+  });
 }

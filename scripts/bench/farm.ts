@@ -19,7 +19,7 @@ import { loadConfig } from '../../src/config.js';
 import { ListwashService } from '../../src/pipeline/service.js';
 import type { Reason } from '../../src/verdict.js';
 import type { SimWorldSpec } from '../../src/world/index.js';
-import { argInt, fmt, seededRandom, verdictLine } from './common.js';
+import { argInt, fmt, loadLine, machineLine, seededRandom, verdictLine } from './common.js';
 import { WorldProcess } from './world-process.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../../workers/all.ts', import.meta.url));
@@ -138,6 +138,7 @@ export async function runFarm(args: readonly string[]): Promise<boolean> {
     const input = join(dir, 'list.csv');
     await writeFile(input, 'id,email,name\n' + addresses.map((a, i) => `${i + 1},${a},Person ${i + 1}`).join('\n') + '\n');
     out(`bench:pipeline farm — ${hosts} MX hosts (${Object.keys(spec.domains).length} domains), ${addresses.length} addresses, per host ≤ ${conn} connections and ≤ ${rate} RCPT/s (listwash LISTWASH_MX_MAX_CONNECTIONS=${conn}, LISTWASH_MX_RCPT_PER_SECOND=${rate}), ${workers} worker processes × concurrency ${cfg.workerConcurrency}, batch size ${cfg.batchSize}`);
+    out(machineLine());
     out(`  world in child process pid ${world.pid}; Redis prefix ${prefix}`);
     children.push(...(await Promise.all(Array.from({ length: workers }, () => startWorker(env, workerLog)))));
 
@@ -190,6 +191,7 @@ export async function runFarm(args: readonly string[]): Promise<boolean> {
     out(`  correctness: ${report.length - wrong}/${report.length} rows equal the world's truth`);
     for (const s of samples) out(`    wrong: ${s}`);
     for (const l of workerLog.slice(0, 10)) out(`  ${l}`);
+    out(`  load average at the end: ${loadLine()}`);
     out('');
     const checks: [boolean, string][] = [
       [ratio <= RATIO_TARGET, `wall ${fmt(wall, 1)} s ≤ ${RATIO_TARGET}× the politeness bound ${fmt(bound, 1)} s (${fmt(ratio, 3)}×)`],

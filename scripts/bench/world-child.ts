@@ -33,6 +33,8 @@ function snapshot(w: SimWorld, windowMs: number): Record<string, HostSnapshot> {
       commands: { ...s.commands },
       rateViolations: s.violations.rate,
       connectionLimitViolations: s.violations.connectionLimit,
+      bannedConnections: s.bannedConnections,
+      greylisted: s.greylisted,
     };
   }
   return out;

@@ -18,6 +18,10 @@ export interface HostSnapshot {
   commands: Record<string, number>;
   rateViolations: number;
   connectionLimitViolations: number;
+  /** Connections refused at connect because the client was banned. */
+  bannedConnections: number;
+  /** RCPTs answered with the greylisting 450. */
+  greylisted: number;
 }
 
 export interface PolitenessLimits {

@@ -24,7 +24,7 @@ export function routeTable(): string {
 /** Doc comment per error code, read from the source of `src/errors.ts`. */
 export function errorDocs(errorsSource: string): Map<string, string> {
   const out = new Map<string, string>();
-  const re = /\/\*\*([\s\S]*?)\*\/\s*([A-Z][A-Z0-9_]*):/g;
+  const re = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*([A-Z][A-Z0-9_]*):/g;
   for (let m = re.exec(errorsSource); m !== null; m = re.exec(errorsSource)) {
     const text = m[1]!
       .split('\n')

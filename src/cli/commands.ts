@@ -6,6 +6,7 @@ import { errorMessage } from '../errors.js';
 import { assertRedis } from '../redis/connect.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
+import { doctor, logStartupChecks, reportJson, reportLines, type DoctorOptions } from '../doctor/index.js';
 import { progressLine } from './progress.js';
 
 export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
@@ -69,17 +70,34 @@ export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<numb
   await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   await svc.startWorkers(sel);
+  // The signal handlers are in place before "running" is printed: whoever waits for that line may stop us at once.
+  const stopped = untilSignal();
   process.stderr.write(`listwash worker ${process.pid} running (${Object.entries(sel).filter(([, v]) => v === true).map(([k]) => k).join(', ')})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (sig: string) => {
-      process.stderr.write(`listwash worker ${process.pid}: ${sig}, finishing current jobs\n`);
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  // A prober runs the doctor's checks beside the work (they never hold it up) and logs one line each.
+  const checks = cfg.doctorAtStart && sel.probe ? logStartupChecks(cfg, (line) => process.stderr.write(`listwash worker ${process.pid} doctor: ${line}\n`)) : null;
+  const signal = await stopped;
+  process.stderr.write(`listwash worker ${process.pid}: ${signal}, finishing current jobs\n`);
+  // Let the checks finish (their waits are bounded) before closing: their lines are logged, and the
+  // process does not linger after close (a BullMQ connection closed while still connecting emits a late
+  // 'error' that would crash a lingering process).
+  await checks;
   await svc.close();
   return 0;
+}
+
+/** Resolves with the first SIGTERM or SIGINT; the handlers are registered when this returns. */
+function untilSignal(): Promise<'SIGTERM' | 'SIGINT'> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+}
+
+/** `listwash doctor`: the checks, one line each (or JSON); exit code 1 when a check FAILs. */
+export async function runDoctor(cfg: Config, opts: DoctorOptions & { json?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const report = await doctor(cfg, opts);
+  out.write(opts.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : `${reportLines(report).join('\n')}\n`);
+  return report.fails > 0 ? 1 : 0;
 }
 
 export async function runVerify(cfg: Config, addresses: string[]): Promise<number> {

@@ -8,11 +8,13 @@
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
  *   listwash serve [--host H] [--port P]
+ *   listwash doctor [--offline] [--ip IP] [--json]
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
-import { runClean, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
 import { runDemo } from './demo.js';
 
 export const USAGE = `usage:
@@ -30,6 +32,10 @@ export const USAGE = `usage:
         Start the simulated mail world on loopback and clean a demo list against it.
   listwash serve [--host H] [--port P]
         Run the HTTP API (default 127.0.0.1:8080) until SIGTERM/SIGINT; workers run separately.
+  listwash doctor [--offline] [--ip IP] [--json]
+        Check the prober before probing real servers: DNS, outbound port 25, egress IP, HELO name, reverse DNS,
+        SPF, DNSBLs. Exits 1 when something will make results unreliable. --offline: no port-25 connection;
+        --ip: the public IP when behind NAT.
 
 Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).`;
 
@@ -62,6 +68,9 @@ export async function main(argv: string[]): Promise<number> {
           quiet: { type: 'boolean', short: 'q' },
           host: { type: 'string' },
           port: { type: 'string' },
+          offline: { type: 'boolean' },
+          ip: { type: 'string' },
+          json: { type: 'boolean' },
         },
       });
     } catch (err) {
@@ -100,6 +109,11 @@ export async function main(argv: string[]): Promise<number> {
       // Loaded on demand: the other commands do not need the HTTP stack.
       const { runServe } = await import('../api/server.js');
       return runServe(loadConfig(), { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
+    }
+    case 'doctor': {
+      if (positionals.length > 0) usage('doctor takes no arguments');
+      if (values.ip !== undefined && isIP(values.ip) === 0) usage(`--ip takes an IP address; got ${JSON.stringify(values.ip)}`);
+      return runDoctor(loadConfig(), { offline: values.offline ?? false, json: values.json ?? false, ...(values.ip !== undefined ? { ip: values.ip } : {}) });
     }
     case 'demo':
       return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });

@@ -9,7 +9,8 @@ import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
 import type { DnsEndpoint } from './servers.js';
 
-export type QueryType = 'MX' | 'A' | 'AAAA';
+/** The record types listwash asks for: mail routes (MX, A, AAAA) and the doctor's PTR and TXT (SPF, DNSBL reasons). */
+export type QueryType = 'MX' | 'A' | 'AAAA' | 'PTR' | 'TXT';
 
 export interface DnsRecord {
   type: string;

@@ -7,7 +7,7 @@
  * - SERVFAIL / REFUSED / timeout → temporary: never a reason to call an address invalid.
  */
 import type { DnsResponse, QueryType } from './client.js';
-import { DnsTimeoutError } from './client.js';
+import { ask, stripDot } from './records.js';
 
 export interface MailHost {
   /** Host name (lower-case, no trailing dot). */
@@ -35,24 +35,9 @@ export interface Timed<T> {
   ttl: number;
 }
 
-function stripDot(name: string): string {
-  return (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
-}
-
 function minTtl(res: DnsResponse, fallback: number): number {
   if (res.answers.length === 0) return res.negativeTtl ?? fallback;
   return Math.min(...res.answers.map((a) => a.ttl));
-}
-
-async function ask(dns: DnsQuerier, name: string, type: QueryType): Promise<DnsResponse | { temporary: string }> {
-  try {
-    const res = await dns.query(name, type);
-    if (res.rcode === 'NOERROR' || res.rcode === 'NXDOMAIN') return res;
-    return { temporary: `${type} ${name}: ${res.rcode}` };
-  } catch (err) {
-    if (err instanceof DnsTimeoutError) return { temporary: err.message };
-    throw err;
-  }
 }
 
 /** Shuffle hosts of equal preference (RFC 5321 §5.1 load spreading), keep preference order. */

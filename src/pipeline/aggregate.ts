@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
+import { renderReportHtml, ReportTally } from '../report/index.js';
 import { joinLocation, parseLocation, storeFor, type Store, type WriteHandle } from '../storage/index.js';
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
 import type { ListState } from './list-state.js';
@@ -263,6 +264,7 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
   const width = dialect.columnCount;
   const emailColumn = dialect.emailColumn;
   const decoder = new VerdictDecoder();
+  const tally = new ReportTally();
 
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const keys: string[] = [];
@@ -302,6 +304,7 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
       inc(counts.byStatus, v.status);
       inc(counts.byReason, v.reason);
       inc(counts.byBounceRisk, v.bounceRisk);
+      tally.add(a, v.status);
     }
     counts.rows += rows.length;
     await Promise.all(outs.map((o) => o.flush()));
@@ -356,10 +359,15 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
       totalSec: span('createdAt', 'aggregateDoneAt'),
     },
     mxHosts: await state.mxStats(),
+    ...tally.summary(),
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
     ...(deps.summaryExtras ? await deps.summaryExtras() : {}),
   };
   await state.assertActive();
+  // report.html (the summary as charts) goes right before summary.json, the file that says the list is written.
+  const page = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'report.html'), { contentType: 'text/html; charset=utf-8' });
+  page.stream.end(renderReportHtml(summary));
+  await page.done;
   const handle = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'summary.json'), { contentType: 'application/json' });
   handle.stream.end(JSON.stringify(summary, null, 2) + '\n');
   await handle.done;

@@ -77,14 +77,17 @@ export class ListLifecycle {
   async fail(state: ListState, err: unknown): Promise<boolean> {
     const finishedAt = Date.now();
     const error = { code: codeOf(err), message: errorMessage(err) };
+    const stopped = (e: unknown) => e instanceof ListwashError && (e.code === ErrorCodes.LIST_ENDED || e.code === ErrorCodes.LIST_STATE_LOST);
     try {
+      // error.json first: whoever sees the list `failed` finds the file.
+      await state.assertActive();
+      await this.writeErrorFile(state, error, finishedAt);
       await state.transition('failed', ACTIVE_STATUSES, { finishedAt, error: error.message, errorCode: error.code });
     } catch (e) {
-      if (e instanceof ListwashError && (e.code === ErrorCodes.LIST_ENDED || e.code === ErrorCodes.LIST_STATE_LOST)) return false;
+      if (stopped(e)) return false;
       throw e;
     }
     this.log.warn({ listId: state.listId, code: error.code }, `list failed: ${error.message}`);
-    await this.writeErrorFile(state, error, finishedAt);
     await state.touch();
     await this.announce(state, 'failed', finishedAt, null, error);
     return true;

@@ -11,6 +11,13 @@ export interface SimZone {
   a?: string[];
   /** IPv6 addresses (AAAA records). */
   aaaa?: string[];
+  /** PTR records (host names), for a reverse name such as `4.3.2.1.in-addr.arpa`. */
+  ptr?: string[];
+  /**
+   * TXT records (SPF policies, DNSBL reasons). A string longer than 255 bytes is sent as several
+   * character-strings of one record (RFC 7208 §3.3); an array gives the record's strings explicitly.
+   */
+  txt?: (string | string[])[];
   /** TTL of every record of this name, in seconds. Default 300. */
   ttl?: number;
   /** Answer NXDOMAIN (with an SOA in the authority section, minimum 60). Default false. */
@@ -71,21 +78,41 @@ export class ZoneTable {
     return [...this.zones.keys()];
   }
 
-  /** The closest configured ancestor of `name` (excluding `name` itself), with its name. */
-  private ancestor(name: string): [string, SimZone] | undefined {
+  /**
+   * The closest configured ancestor of `name` (excluding `name` itself), with its name. A wildcard
+   * `*.<ancestor>` at that level takes precedence (RFC 4592: it answers for every name below it that is
+   * not configured itself) and is returned as `[apex, zone, true]`.
+   */
+  private ancestor(name: string): [string, SimZone, boolean] | undefined {
     let rest = name;
     for (let dot = rest.indexOf('.'); dot >= 0; dot = rest.indexOf('.')) {
       rest = rest.slice(dot + 1);
+      const wildcard = this.zones.get(`*.${rest}`);
+      if (wildcard) return [rest, wildcard, true];
       const z = this.zones.get(rest);
-      if (z) return [rest, z];
+      if (z) return [rest, z, false];
     }
     return undefined;
+  }
+
+  /**
+   * Which zone data answers `name`: `zone` governs the answer (flags, delay) under `apex`; `records` are the
+   * name's own or its wildcard's records, or undefined when the name does not exist under `apex`.
+   */
+  private match(name: string): { apex: string; zone: SimZone; records: SimZone | undefined } | undefined {
+    const own = this.zones.get(name);
+    if (own) return { apex: name, zone: own, records: own };
+    const anc = this.ancestor(name);
+    if (!anc) return undefined;
+    const [apex, zone, wildcard] = anc;
+    return { apex, zone, records: wildcard ? zone : undefined };
   }
 
   /**
    * Decide the answer to a query.
    * - configured name: its records of the asked type (NOERROR), or NODATA + SOA, or its nxdomain/servfail flag;
    * - unknown name under a configured zone: NXDOMAIN + SOA of that zone (the zone's servfail/delay/truncate apply);
+   * - unknown name under a wildcard `*.<zone>`: the wildcard's records, owned by the asked name;
    * - name outside every zone: NXDOMAIN (or REFUSED, per the constructor's policy).
    */
   decide(query: dnsPacket.DecodedPacket): ZoneDecision {
@@ -102,18 +129,14 @@ export class ZoneTable {
     };
     if (!q) return { response: withRcode(response, RCODE.NOTIMP), delayMs: 0, truncateUdp: false };
 
-    const name = normalizeName(q.name);
-    const exact = this.zones.get(name);
-    const anc = exact ? undefined : this.ancestor(name);
-    const zone = exact ?? anc?.[1];
-    const apex = exact ? name : anc?.[0];
-    const delayMs = zone?.delayMs ?? 0;
-    const truncateUdp = zone?.truncate === true;
-
-    if (!zone || apex === undefined) {
+    const match = this.match(normalizeName(q.name));
+    if (!match) {
       const rcode = this.unknownNames === 'refused' ? RCODE.REFUSED : RCODE.NXDOMAIN;
       return { response: withRcode(response, rcode), delayMs: 0, truncateUdp: false };
     }
+    const { apex, zone, records: exact } = match;
+    const delayMs = zone.delayMs ?? 0;
+    const truncateUdp = zone.truncate === true;
     if (zone.servfail) return { response: withRcode(response, RCODE.SERVFAIL), delayMs, truncateUdp };
     if (zone.nxdomain || !exact) {
       response.authorities = [soaRecord(apex)];
@@ -165,5 +188,19 @@ function recordsFor(owner: string, type: string, zone: SimZone): dnsPacket.Answe
   }
   if ((any || type === 'A') && zone.a) for (const ip of zone.a) out.push({ type: 'A', name: owner, ttl, data: ip });
   if ((any || type === 'AAAA') && zone.aaaa) for (const ip of zone.aaaa) out.push({ type: 'AAAA', name: owner, ttl, data: ip });
+  if ((any || type === 'PTR') && zone.ptr) for (const host of zone.ptr) out.push({ type: 'PTR', name: owner, ttl, data: host });
+  if ((any || type === 'TXT') && zone.txt) for (const t of zone.txt) out.push({ type: 'TXT', name: owner, ttl, data: txtStrings(t) });
   return out;
+}
+
+/** Largest character-string in a TXT record (RFC 1035 §3.3). */
+const TXT_STRING_MAX = 255;
+
+/** A TXT record's character-strings: as given, or one text cut into ≤ 255-byte pieces. */
+function txtStrings(t: string | string[]): Buffer[] {
+  if (Array.isArray(t)) return t.map((s) => Buffer.from(s, 'utf8'));
+  const bytes = Buffer.from(t, 'utf8');
+  const out: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += TXT_STRING_MAX) out.push(bytes.subarray(i, i + TXT_STRING_MAX));
+  return out.length > 0 ? out : [Buffer.alloc(0)];
 }

@@ -11,9 +11,13 @@ export { MAX_LINE_BYTES, SmtpSession, parsePath, type SessionAction } from './sm
 export { KNOWN_VERBS, SimHostStats, type SimViolations } from './smtp-stats.js';
 export { isLoopback, randomLoopbackSubnet } from './loopback.js';
 export {
+  DEFAULT_DNSBL_CODE,
   SimWorld,
   expectedVerdictsOf,
   type PolitenessViolation,
+  type SimDnsblListing,
+  type SimDnsblSpec,
+  type SimNameSpec,
   type SimDomainSpec,
   type SimHostSpec,
   type SimWorldEnv,

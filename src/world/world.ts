@@ -12,6 +12,8 @@
  * await world.stop();
  * ```
  */
+import { isIP } from 'node:net';
+import { reverseName, reversedLabels } from '../dns/reverse.js';
 import { ErrorCodes, ListwashError, isListwashError } from '../errors.js';
 import { REASON_STATUS, type Classification, type Reason } from '../verdict.js';
 import { SimDnsServer } from './dns-server.js';
@@ -42,6 +44,8 @@ export interface SimDomainSpec {
   truncate?: boolean;
   /** TTL of its records, seconds. Default 300. */
   ttl?: number;
+  /** TXT records of the domain, e.g. its SPF policy `v=spf1 ip4:203.0.113.7 -all`. Default none. */
+  txt?: (string | string[])[];
   /**
    * The truth: the verdict reason a correct prober should reach, by local part (status follows from the
    * reason). Assumes the prober waits out greylisting and respects the hosts' limits.
@@ -55,10 +59,51 @@ export type SimHostSpec = SimMxHostOptions & {
   ip?: string;
 };
 
+/**
+ * A DNS name of the world that is not a mail domain: a prober's HELO name, an SPF `include:` target. Its
+ * A/AAAA records may hold any address (the prober's public IP in a doctor test): they are DNS data only, the
+ * world binds nothing there, and a prober pointed at the world (`LISTWASH_ALLOWED_TARGETS=loopback`) never
+ * connects to a non-loopback address.
+ */
+export interface SimNameSpec {
+  a?: string[];
+  aaaa?: string[];
+  txt?: (string | string[])[];
+  mx?: { host: string; preference: number }[];
+  /** The name does not exist (NXDOMAIN). Default false. */
+  nxdomain?: boolean;
+  /** Its DNS answers SERVFAIL. Default false. */
+  servfail?: boolean;
+  /** TTL of its records, seconds. Default 300. */
+  ttl?: number;
+}
+
+/** A listed address of a simulated DNS blocklist: its `A` answer (default `127.0.0.2`) and TXT reason. */
+export type SimDnsblListing = string | { code?: string; reason?: string };
+
+/** One DNS blocklist zone served by the world (RFC 5782: `<reversed ip>.<zone>` A and TXT). */
+export interface SimDnsblSpec {
+  /** Listed addresses (IPv4 or IPv6), each with its answer code and reason. Other addresses: NXDOMAIN. */
+  listed?: Record<string, SimDnsblListing>;
+  /**
+   * Answer every query under the zone with this `A` record (no TXT), whatever the address, e.g.
+   * `127.255.255.254`: Spamhaus's "queries through a public resolver are refused". Default: off.
+   */
+  answerAll?: string;
+  /** Every query under the zone is answered SERVFAIL (listings are not published). Default false. */
+  servfail?: boolean;
+}
+
 /** The whole world. */
 export interface SimWorldSpec {
   domains: Record<string, SimDomainSpec>;
   hosts?: Record<string, SimHostSpec>;
+  /** Other DNS names (not mail domains), by name. See {@link SimNameSpec}. */
+  names?: Record<string, SimNameSpec>;
+  /** Reverse DNS: PTR name(s) by IP address (IPv4 or IPv6; DNS data only, nothing binds these addresses). */
+  reverse?: Record<string, string | string[]>;
+  /** DNS blocklists, by zone (e.g. `zen.dnsbl.test`). */
+  dnsbls?: Record<string, SimDnsblSpec>;
 }
 
 export interface SimWorldOptions {
@@ -91,6 +136,9 @@ export interface SimWorldEnv {
   LISTWASH_ALLOWED_TARGETS: 'loopback';
   [key: string]: string;
 }
+
+/** The `A` answer of a DNSBL listing without an explicit code (RFC 5782 §2.1: 127.0.0.2 means "listed"). */
+export const DEFAULT_DNSBL_CODE = '127.0.0.2';
 
 /** Attempts with a fresh random subnet when an address is taken. */
 const SUBNET_TRIES = 5;
@@ -136,6 +184,27 @@ function validate(spec: SimWorldSpec): void {
     } else if (d.mx !== undefined && d.mx !== 'null' && d.mx !== 'none') {
       throw invalid(`mx of ${domain} must be a list, 'null' or 'none'`, { domain });
     }
+  }
+  validateDnsData(spec);
+}
+
+/** The names, reverse entries and DNSBL listings must hold IP addresses where addresses are due. */
+function validateDnsData(spec: SimWorldSpec): void {
+  const needIp = (ip: string, family: 0 | 4 | 6, what: string): void => {
+    const f = isIP(ip);
+    if (f === 0 || (family !== 0 && f !== family)) throw invalid(`${what}: ${JSON.stringify(ip)} is not an IPv${family || '4/6'} address`, { ip });
+  };
+  for (const [name, n] of Object.entries(spec.names ?? {})) {
+    for (const ip of n.a ?? []) needIp(ip, 4, `A record of ${name}`);
+    for (const ip of n.aaaa ?? []) needIp(ip, 6, `AAAA record of ${name}`);
+  }
+  for (const ip of Object.keys(spec.reverse ?? {})) needIp(ip, 0, 'reverse entry');
+  for (const [zone, bl] of Object.entries(spec.dnsbls ?? {})) {
+    for (const [ip, listing] of Object.entries(bl.listed ?? {})) {
+      needIp(ip, 0, `listing on ${zone}`);
+      needIp(typeof listing === 'string' ? listing : (listing.code ?? DEFAULT_DNSBL_CODE), 4, `answer code of ${ip} on ${zone}`);
+    }
+    if (bl.answerAll !== undefined) needIp(bl.answerAll, 4, `answerAll of ${zone}`);
   }
 }
 
@@ -278,9 +347,52 @@ export class SimWorld {
       else if (Array.isArray(d.mx)) zone.mx = d.mx.map((m) => ({ preference: m.preference, exchange: normalizeName(m.host) }));
       if (d.a) zone.a = d.a.map((x) => ips.get(normalizeName(x)) ?? x);
       if (d.aaaa) zone.aaaa = [...d.aaaa];
+      if (d.txt) zone.txt = [...d.txt];
       const existing = this.dns.zone(domain);
       // A domain that is also a host name keeps the host's A record unless it sets its own.
       this.dns.addZone(domain, existing && !zone.a ? { ...zone, a: existing.a ?? [] } : zone);
+    }
+    this.publishNames();
+    this.publishReverse();
+    this.publishDnsbls();
+  }
+
+  /** Records of the spec's other names (a name that is also a host keeps the host's A record unless it sets its own). */
+  private publishNames(): void {
+    for (const [name, n] of Object.entries(this.spec.names ?? {})) {
+      const zone: SimZone = {};
+      if (n.ttl !== undefined) zone.ttl = n.ttl;
+      if (n.nxdomain) zone.nxdomain = true;
+      if (n.servfail) zone.servfail = true;
+      if (n.a) zone.a = [...n.a];
+      if (n.aaaa) zone.aaaa = [...n.aaaa];
+      if (n.txt) zone.txt = [...n.txt];
+      if (n.mx) zone.mx = n.mx.map((m) => ({ preference: m.preference, exchange: normalizeName(m.host) }));
+      const existing = this.dns.zone(name);
+      this.dns.addZone(name, { ...existing, ...zone });
+    }
+  }
+
+  /** PTR records under in-addr.arpa / ip6.arpa. */
+  private publishReverse(): void {
+    for (const [ip, names] of Object.entries(this.spec.reverse ?? {})) {
+      this.dns.addZone(reverseName(ip), { ptr: (Array.isArray(names) ? names : [names]).map(normalizeName) });
+    }
+  }
+
+  /** Each DNSBL: its apex (so unlisted addresses get NXDOMAIN), a name per listing, or a wildcard for `answerAll`. */
+  private publishDnsbls(): void {
+    for (const [zoneName, bl] of Object.entries(this.spec.dnsbls ?? {})) {
+      if (bl.servfail) {
+        this.dns.addZone(zoneName, { servfail: true });
+        continue;
+      }
+      this.dns.addZone(zoneName, {});
+      if (bl.answerAll !== undefined) this.dns.addZone(`*.${zoneName}`, { a: [bl.answerAll] });
+      for (const [ip, listing] of Object.entries(bl.listed ?? {})) {
+        const { code = DEFAULT_DNSBL_CODE, reason } = typeof listing === 'string' ? { code: listing } : listing;
+        this.dns.addZone(`${reversedLabels(ip)}.${zoneName}`, { a: [code], ...(reason !== undefined ? { txt: [reason] } : {}) });
+      }
     }
   }
 

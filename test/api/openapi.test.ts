@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { compileErrors, validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withApiTables } from '../../src/api/docs.js';
+import { errorDocs, withApiTables } from '../../src/api/docs.js';
+import { ErrorCodes } from '../../src/errors.js';
 import { DASHBOARD_PREFIX, openApiPath, ROUTES } from '../../src/api/route-table.js';
 import { startApiFixture, type ApiFixture } from './fixture.js';
 
@@ -59,6 +60,14 @@ describe('GET /openapi.json', () => {
 });
 
 describe('the README', () => {
+  it('documents every error code from its own doc comment', () => {
+    const docs = errorDocs(readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8'));
+    for (const code of Object.values(ErrorCodes)) {
+      expect(docs.get(code), code).toMatch(/^[A-Z`(]/);
+      expect(docs.get(code), code).not.toMatch(/export|ErrorCodes/);
+    }
+  });
+
   it('has the route and error-code tables in step with the code (npx tsx scripts/config-docs.ts)', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const errors = readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { promises as dnsPromises } from 'node:dns';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SimDnsServer } from '../../src/world/index.js';
+import { SimDnsServer, SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { isListwashError } from '../../src/errors.js';
 import { randomLoopbackIp } from './raw-smtp-client.js';
 
@@ -83,6 +83,11 @@ describe('SimDnsServer', () => {
     server.addZone('big.test', { truncate: true, mx: [{ preference: 10, exchange: 'mx.big.test' }] });
     server.addZone('slow.test', { delayMs: 400, mx: [{ preference: 10, exchange: 'mx.slow.test' }] });
     server.addZone('dead.test', { delayMs: Infinity, mx: [{ preference: 10, exchange: 'mx.dead.test' }] });
+    server.addZone('4.3.2.1.in-addr.arpa', { ptr: ['host.acme.test', 'alias.acme.test'] });
+    server.addZone('spf.test', { txt: ['v=spf1 -all', ['first half ', 'second half'], 'x'.repeat(300)] });
+    server.addZone('bl.test', {});
+    server.addZone('*.wild.test', { a: ['127.255.255.254'], txt: ['wildcard'] });
+    server.addZone('exact.wild.test', { a: ['127.0.0.7'] });
     await server.start();
     resolver = new dnsPromises.Resolver({ timeout: 3000, tries: 1 });
     resolver.setServers([server.address]);
@@ -173,6 +178,30 @@ describe('SimDnsServer', () => {
     expect(await errorCode(impatient.resolveMx('dead.test'))).toBe('ETIMEOUT');
   });
 
+  it('answers PTR records of a reverse name', async () => {
+    expect((await resolver.reverse('1.2.3.4')).sort()).toEqual(['alias.acme.test', 'host.acme.test']);
+    expect(await errorCode(resolver.reverse('1.2.3.5'))).toBe('ENOTFOUND');
+  });
+
+  it('answers TXT records: given strings as one record each, a text over 255 bytes cut into strings of one record', async () => {
+    const txt = await resolver.resolveTxt('spf.test');
+    expect(txt).toHaveLength(3);
+    expect(txt).toContainEqual(['v=spf1 -all']);
+    expect(txt).toContainEqual(['first half ', 'second half']);
+    expect(txt).toContainEqual(['x'.repeat(255), 'x'.repeat(45)]);
+    expect(await errorCode(resolver.resolveTxt('implicit.test'))).toBe('ENODATA');
+  });
+
+  it('a wildcard answers for every unconfigured name below it, owned by the asked name; configured names keep their own', async () => {
+    const res = await udpQuery(server, '9.8.7.6.WILD.test', 'A');
+    expect(rcodeOf(res!)).toBe(0);
+    expect(res!.answers?.map((a) => [a.name, a.type === 'A' ? a.data : null])).toEqual([['9.8.7.6.WILD.test', '127.255.255.254']]);
+    expect(await resolver.resolveTxt('any.wild.test')).toEqual([['wildcard']]);
+    expect(await resolver.resolve4('exact.wild.test')).toEqual(['127.0.0.7']);
+    // The wildcard does not cover its own parent.
+    expect(await errorCode(resolver.resolve4('wild.test'))).toBe('ENOTFOUND');
+  });
+
   it('counts queries per (name, type)', async () => {
     await resolver.resolveMx('acme.test');
     await resolver.resolveMx('Acme.Test');
@@ -215,5 +244,61 @@ describe('SimDnsServer options', () => {
     const s = new SimDnsServer({ host: '192.0.2.53' });
     const err: unknown = await s.start().then(() => undefined, (e: unknown) => e);
     expect(isListwashError(err, 'SIM_WORLD')).toBe(true);
+  });
+});
+
+describe('SimWorld DNS data for the doctor', () => {
+  it('publishes TXT of domains, names with any address, reverse DNS and DNSBL listings', async () => {
+    const world = await SimWorld.start(
+      {
+        domains: { 'mail.test': { txt: ['v=spf1 include:_spf.mail.test -all'] } },
+        names: { '_spf.mail.test': { txt: ['v=spf1 ip4:11.1.2.0/24 -all'] }, 'probe.mail.test': { a: ['11.1.2.3'], aaaa: ['2001:db8::5'] } },
+        reverse: { '11.1.2.3': 'probe.mail.test', '2001:db8::5': ['probe.mail.test', 'other.mail.test'] },
+        dnsbls: {
+          'bl.test': { listed: { '11.1.2.3': { code: '127.0.0.4', reason: 'listed: see https://bl.test/11.1.2.3' }, '11.1.2.4': '127.0.0.10', '11.1.2.5': {} } },
+          'refuses.test': { answerAll: '127.255.255.254' },
+          'broken.test': { servfail: true, listed: { '11.1.2.3': {} } },
+        },
+      },
+      { smtpPort: 0 },
+    );
+    const r = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
+    r.setServers([world.dns.address]);
+    try {
+      expect(await r.resolveTxt('mail.test')).toEqual([['v=spf1 include:_spf.mail.test -all']]);
+      expect(await r.resolveTxt('_spf.mail.test')).toEqual([['v=spf1 ip4:11.1.2.0/24 -all']]);
+      expect(await r.resolve4('probe.mail.test')).toEqual(['11.1.2.3']);
+      expect(await r.resolve6('probe.mail.test')).toEqual(['2001:db8::5']);
+      expect(await r.reverse('11.1.2.3')).toEqual(['probe.mail.test']);
+      expect((await r.reverse('2001:db8::5')).sort()).toEqual(['other.mail.test', 'probe.mail.test']);
+      expect(await r.resolve4('3.2.1.11.bl.test')).toEqual(['127.0.0.4']);
+      expect(await r.resolveTxt('3.2.1.11.bl.test')).toEqual([['listed: see https://bl.test/11.1.2.3']]);
+      expect(await r.resolve4('4.2.1.11.bl.test')).toEqual(['127.0.0.10']);
+      expect(await r.resolve4('5.2.1.11.bl.test')).toEqual(['127.0.0.2']);
+      expect(await errorCode(r.resolve4('9.2.1.11.bl.test'))).toBe('ENOTFOUND');
+      expect(await r.resolve4('9.2.1.11.refuses.test')).toEqual(['127.255.255.254']);
+      expect(await errorCode(r.resolve4('3.2.1.11.broken.test'))).toBe('ESERVFAIL');
+    } finally {
+      await world.stop();
+    }
+  });
+
+  it('rejects a reverse entry, a name address or a DNSBL listing that is not an IP address', () => {
+    const bad: SimWorldSpec[] = [
+      { domains: {}, reverse: { 'not-an-ip': 'x.test' } },
+      { domains: {}, names: { 'x.test': { a: ['2001:db8::1'] } } },
+      { domains: {}, dnsbls: { 'bl.test': { listed: { '11.1.2.3': 'listed' } } } },
+      { domains: {}, dnsbls: { 'bl.test': { answerAll: 'yes' } } },
+    ];
+    for (const spec of bad) {
+      const err: unknown = (() => {
+        try {
+          return new SimWorld(spec);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isListwashError(err, 'SIM_WORLD')).toBe(true);
+    }
   });
 });
