@@ -71,7 +71,7 @@ export async function receiveUpload(req: FastifyRequest, cfg: Config, log: Logge
         part.file.resume();
         throw fieldError(ErrorCodes.API_VALIDATION, `${part.fieldname}: the CSV goes in the form field "file"`, part.fieldname);
       }
-      stored = await storeFile(part.file, uploadLocation(cfg.uploadPrefix, part.filename), cfg);
+      stored = await storeFile(part.file, uploadLocation(cfg.uploadPrefix, part.filename), cfg, log);
     }
   } catch (err) {
     await discard();
@@ -82,27 +82,27 @@ export async function receiveUpload(req: FastifyRequest, cfg: Config, log: Logge
   if (!stored) throw fieldError(ErrorCodes.API_VALIDATION, 'file: is required (the CSV in the form field "file")', 'file');
   log.info({ upload: stored.location.url, bytes: stored.size }, 'list uploaded');
   return { input: stored.location.url, size: stored.size, fields, discard };
+}
 
-  /** Stream one file part to storage; a truncated part (past the size limit) is aborted. */
-  async function storeFile(file: Readable & { truncated?: boolean }, location: Location, c: Config): Promise<{ location: Location; size: number }> {
-    const handle = await storeFor(location, c).openWrite(location, { contentType: 'text/csv; charset=utf-8' });
-    let size = 0;
-    // Counts the bytes, and fails the copy BEFORE the destination is ended when busboy cut the file at
-    // the size limit: an ended write would publish the truncated object.
-    const count = async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        size += chunk.length;
-        yield chunk;
-      }
-      if (file.truncated) throw tooLarge(c.uploadMaxBytes);
-    };
-    try {
-      await pipeline(file, count, handle.stream);
-      await handle.done;
-    } catch (err) {
-      await handle.abort().catch((e: unknown) => log.warn({ upload: location.url }, `could not abort an upload: ${errorMessage(e)}`));
-      throw err;
+/** Stream one file part to storage; a truncated part (past the size limit) is aborted. */
+async function storeFile(file: Readable & { truncated?: boolean }, location: Location, c: Config, log: Logger): Promise<{ location: Location; size: number }> {
+  const handle = await storeFor(location, c).openWrite(location, { contentType: 'text/csv; charset=utf-8' });
+  let size = 0;
+  // Counts the bytes, and fails the copy BEFORE the destination is ended when busboy cut the file at
+  // the size limit: an ended write would publish the truncated object.
+  const count = async function* (source: AsyncIterable<Buffer>) {
+    for await (const chunk of source) {
+      size += chunk.length;
+      yield chunk;
     }
-    return { location, size };
+    if (file.truncated) throw tooLarge(c.uploadMaxBytes);
+  };
+  try {
+    await pipeline(file, count, handle.stream);
+    await handle.done;
+  } catch (err) {
+    await handle.abort().catch((e: unknown) => log.warn({ upload: location.url }, `could not abort an upload: ${errorMessage(e)}`));
+    throw err;
   }
+  return { location, size };
 }
