@@ -202,8 +202,7 @@ export const DownloadBody = Type.Unsafe<unknown>({ type: 'string', format: 'bina
 
 // ---------------------------------------------------------------- the service's types fit the schemas
 
-/* The schemas describe what the service returns: these assignments fail to compile when they drift. */
-export const typeChecks = {
-  list: (v: ListView): ListBody => v,
-  verify: (v: VerifyNowAnswer): VerifyBody => v,
-};
+/* The schemas describe what the service returns: these fail to compile when the two drift apart. */
+type Fits<T extends true> = T;
+export type _ListFits = Fits<ListView extends ListBody ? true : false>;
+export type _VerifyFits = Fits<VerifyNowAnswer extends VerifyBody ? true : false>;
