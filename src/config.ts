@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
+import { loadEgressIdentities } from './egress/identity.js';
 import { ErrorCodes, ListwashError } from './errors.js';
 
 type Kind = 'int' | 'bool' | 'string' | 'list' | 'intList';
@@ -46,8 +47,9 @@ export const SETTINGS = {
   mxRcptPerSecond: { env: 'LISTWASH_MX_RCPT_PER_SECOND', kind: 'int', default: '2', min: 1, max: 10000, doc: 'Fleet-wide RCPT TO commands per second per MX host (or provider group), evenly spaced (GCRA).' },
   mxLeaseMs: { env: 'LISTWASH_MX_LEASE_MS', kind: 'int', default: '60000', min: 1000, doc: 'A session slot expires after this long unless renewed (a crashed worker never leaks a slot).' },
   mxCooldownMs: { env: 'LISTWASH_MX_COOLDOWN_MS', kind: 'int', default: '30000', min: 0, doc: 'Pause for a host after it said 421 / 4.7.x "slow down"; its budget halves and recovers slowly.' },
-  blockedPatienceSec: { env: 'LISTWASH_BLOCKED_PATIENCE_SEC', kind: 'int', default: '900', min: 0, doc: 'How long a host whose circuit is open (ban signs) keeps its addresses waiting before they end `unknown/blocked`.' },
+  blockedPatienceSec: { env: 'LISTWASH_BLOCKED_PATIENCE_SEC', kind: 'int', default: '900', min: 0, doc: 'How long a host whose circuit is open (ban signs that may pass: 4xx refusals of the prober) or that rate-limits us keeps its addresses waiting before they end `unknown/blocked` (or their last answer). A permanent refusal (a 5xx policy refusal such as a DNSBL listing) ends them at once, with the server\'s reply.' },
   providersFile: { env: 'LISTWASH_PROVIDERS_FILE', kind: 'string', default: '', doc: 'JSON file of per-provider throttle overrides: `[{"pattern":"*.google.com","maxConnections":5,"rcptPerSecond":10}]`. Built-in groups (Google, Microsoft, Yahoo, …) apply without it.' },
+  egressFile: { env: 'LISTWASH_EGRESS_FILE', kind: 'string', default: '', doc: 'JSON file of egress identities: `[{"name":"ip2","bind":"192.0.2.2","helo":"v2.example.org","mailFrom":"probe@example.org"},{"name":"p1","socks":"socks5://user:pass@10.0.0.9:1080","helo":"v3.example.org","mailFrom":"probe@example.org"}]`. Each gets its own per-host throttle budget and circuit. Empty: one identity (`default`) from `LISTWASH_HELO_NAME` / `LISTWASH_MAIL_FROM`.' },
   greylistRetryDelays: { env: 'LISTWASH_GREYLIST_RETRY_DELAYS', kind: 'intList', default: '60,300,900,1800', min: 0, doc: 'Seconds to wait before each retry of a 4xx-answered address; after the last it is `unknown/greylisted`.' },
   batchSize: { env: 'LISTWASH_BATCH_SIZE', kind: 'int', default: '500', min: 1, max: 100000, doc: 'Most unique addresses in one per-domain batch job.' },
   workerConcurrency: { env: 'LISTWASH_WORKER_CONCURRENCY', kind: 'int', default: '16', min: 1, max: 1000, doc: 'Batch jobs one worker process runs at once.' },
@@ -185,5 +187,7 @@ function validate(cfg: Config): void {
   if (cfg.doctorPort25Host === '') fail('doctorPort25Host', 'LISTWASH_DOCTOR_PORT25_HOST', 'must name a host (host or host:port)');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) fail('logLevel', 'LISTWASH_LOG_LEVEL', `expected fatal, error, warn, info, debug, trace or silent, got ${JSON.stringify(cfg.logLevel)}`);
   if (!['auto', 'json', 'pretty'].includes(cfg.logFormat)) fail('logFormat', 'LISTWASH_LOG_FORMAT', `expected auto, json or pretty, got ${JSON.stringify(cfg.logFormat)}`);
+  // The egress file is read and checked here, so a mistake fails at start, not in the first session.
+  loadEgressIdentities(cfg);
   if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');
 }

@@ -47,6 +47,13 @@ function domainFacts(raw: string): DomainFacts {
   return f;
 }
 
+/** The text of what a caller passed (JavaScript callers may pass anything; objects are never stringified). */
+function asText(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (typeof input === 'number' || typeof input === 'boolean' || typeof input === 'bigint') return String(input);
+  return '';
+}
+
 function invalid(input: string, detail: SyntaxDetail, message: string, suggestion: string | null = null): InvalidAddress {
   return { ok: false, input, reason: 'invalid_syntax', detail, message, suggestion };
 }
@@ -63,12 +70,12 @@ function invalid(input: string, detail: SyntaxDetail, message: string, suggestio
  * - Flags role accounts, disposable and free-provider domains, and SMTPUTF8 local parts; suggests a fix for
  *   domain typos (`gmial.com` → `gmail.com`) and repairable invalid domains (`gmail,com`).
  *
- * Pure; never throws for any input (a non-string is treated as empty). The bundled lists are loaded on first call:
+ * Pure; never throws for any input (a number or boolean is read as its text, any other non-string as empty). The bundled lists are loaded on first call:
  * only a broken package install can make that throw.
  * @param input one address as found in the list
  */
 export function parseAddress(input: string): AddressResult {
-  const given = typeof input === 'string' ? input : input === null || input === undefined ? '' : String(input);
+  const given = asText(input);
   const trimmed = trimAddressSpace(given);
   if (trimmed === '') return invalid(given, 'empty', 'the address is empty');
   const ctl = findControlChar(trimmed);

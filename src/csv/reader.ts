@@ -1,7 +1,8 @@
 /**
  * Streaming CSV reading: records with their 0-based data index and the 1-based line they start on. Short and long
  * records are kept as they are (never dropped); blank lines are skipped; a line holding only delimiters (`,,`) is a
- * record of empty fields. The grammar is csv-parse's (see `record-parser.ts`).
+ * record of empty fields; every line break outside quotes (CRLF, LF or a CR alone) ends a record. The grammar is
+ * csv-parse's (see `record-parser.ts`).
  */
 import type { Readable } from 'node:stream';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
@@ -9,6 +10,7 @@ import type { Location } from '../storage/location.js';
 import type { Store } from '../storage/store.js';
 import { CsvRecordParser, type CsvRow } from './record-parser.js';
 import { SNIFF_SAMPLE_BYTES, type CsvDialect } from './sniff.js';
+import { TextGuard } from './text-guard.js';
 
 export type { CsvRow } from './record-parser.js';
 
@@ -32,37 +34,52 @@ function inputError(err: unknown): ListwashError {
   return new ListwashError(ErrorCodes.STORAGE_IO, `reading the CSV input failed: ${errorMessage(err)}`, {}, { cause: err });
 }
 
-type Dialect = Pick<CsvDialect, 'delimiter' | 'recordDelimiter' | 'hasHeader'>;
+/**
+ * What reading needs of a dialect. `recordDelimiter` does not change how a file is read (every line break ends a
+ * record); it is accepted so that a sniffed dialect can be passed as it is.
+ */
+type Dialect = Pick<CsvDialect, 'delimiter' | 'hasHeader'> & Partial<Pick<CsvDialect, 'recordDelimiter' | 'sepLine'>>;
 
 /**
  * Read the records of a CSV stream in batches: every record each input chunk completes, in order (a batch is never
  * empty). Cheaper per record than {@link readCsvRows}: callers loop over a batch without awaiting per record.
- * The header record (when `dialect.hasHeader`) is skipped. The input is consumed, and destroyed if iteration stops
- * early. Records before a malformed one are delivered before the error is thrown.
- * @throws ListwashError `CSV_UNTERMINATED_QUOTE` / `CSV_MALFORMED` (message starts `line N:`, `details.line`),
- *   `STORAGE_IO` when the input stream fails.
+ * The header record (when `dialect.hasHeader`) and Excel's `sep=` line (when `dialect.sepLine`) are skipped. The
+ * input is consumed, and destroyed if iteration stops early. Every byte is checked as text (no NUL, valid UTF-8:
+ * {@link TextGuard}), to the end of the file. Records before a malformed one (or one holding a bad byte) are
+ * delivered before the error is thrown.
+ * @throws ListwashError `CSV_UNTERMINATED_QUOTE` / `CSV_MALFORMED` / `CSV_NOT_TEXT` (message starts `line N:`,
+ *   `details.line`), `STORAGE_IO` when the input stream fails.
  */
 export async function* readCsvBatches(input: Readable, dialect: Dialect, opts: ReadCsvOptions = {}): AsyncGenerator<CsvRow[], void, undefined> {
   const parser = new CsvRecordParser({
     delimiter: dialect.delimiter,
-    recordDelimiter: dialect.recordDelimiter,
     hasHeader: dialect.hasHeader,
+    preambleRecords: dialect.sepLine === true ? 1 : 0,
     maxRecordSize: opts.maxRecordSize ?? MAX_RECORD_SIZE,
     relaxQuotes: opts.relaxQuotes ?? true,
     ...(opts.onlyColumn !== undefined ? { onlyColumn: opts.onlyColumn } : {}),
   });
+  const guard = new TextGuard();
   let failure: unknown = null;
   let out: CsvRow[] = [];
   try {
     try {
       for await (const chunk of input as AsyncIterable<Buffer | string>) {
-        parser.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk, out);
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        const bad = guard.scan(bytes);
+        if (bad !== -1) {
+          // The records before the bad byte are delivered; the one holding it is not.
+          parser.push(bytes.subarray(0, bad), out);
+          throw guard.error(parser.nextLine());
+        }
+        parser.push(bytes, out);
         if (out.length > 0) {
           const batch = out;
           out = [];
           yield batch;
         }
       }
+      if (guard.end()) throw guard.error(parser.nextLine());
       parser.end(out);
     } catch (err) {
       failure = inputError(err);
@@ -76,11 +93,24 @@ export async function* readCsvBatches(input: Readable, dialect: Dialect, opts: R
 
 /**
  * Read the records of a CSV stream, one at a time (see {@link readCsvBatches}).
- * @throws ListwashError `CSV_UNTERMINATED_QUOTE` / `CSV_MALFORMED` (message starts `line N:`, `details.line`),
- *   `STORAGE_IO` when the input stream fails.
+ * @throws ListwashError `CSV_UNTERMINATED_QUOTE` / `CSV_MALFORMED` / `CSV_NOT_TEXT` (message starts `line N:`,
+ *   `details.line`), `STORAGE_IO` when the input stream fails.
  */
 export async function* readCsvRows(input: Readable, dialect: Dialect, opts: ReadCsvOptions = {}): AsyncGenerator<CsvRow, void, undefined> {
   for await (const batch of readCsvBatches(input, dialect, opts)) yield* batch;
+}
+
+/**
+ * Read a whole CSV stream to check it, keeping nothing: every byte as text (NUL, UTF-8) and every record's grammar
+ * (quotes, record size), as {@link readCsvBatches} reads it, without decoding fields. For a pass that must not start
+ * work (probing) on a file that turns out to be broken further down. Returns the number of data records.
+ * @throws ListwashError as {@link readCsvBatches}.
+ */
+export async function verifyCsv(input: Readable, dialect: Dialect, opts: Omit<ReadCsvOptions, 'onlyColumn'> = {}): Promise<number> {
+  let records = 0;
+  // A column no record has: no field is decoded.
+  for await (const batch of readCsvBatches(input, dialect, { ...opts, onlyColumn: Number.MAX_SAFE_INTEGER })) records += batch.length;
+  return records;
 }
 
 /**

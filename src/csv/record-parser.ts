@@ -3,14 +3,17 @@
  * and the 1-based line it starts on). Pure: no I/O, no timers.
  *
  * The grammar is csv-parse 7's with the options listwash reads CSV with — quote and escape `"`, record delimiters
- * CRLF and LF (or CR alone for CR-only files), `relax_column_count`, `relax_quotes` (optional), `skip_empty_lines`,
- * `max_record_size`, `bom` — so rows come out exactly as they did with csv-parse (test/csv/record-parser.test.ts
- * compares the two on random input), about four times faster: fields are cut straight out of the chunk's bytes,
- * one `toString` per field, records go out in arrays rather than one stream event each.
+ * CRLF, LF and CR (`record_delimiter: ['\r\n', '\n', '\r']`), `relax_column_count`, `relax_quotes` (optional),
+ * `skip_empty_lines`, `max_record_size`, `bom` — so rows come out exactly as csv-parse gives them
+ * (test/csv/record-parser.test.ts compares the two on random input), about four times faster: fields are cut
+ * straight out of the chunk's bytes, one `toString` per field, records go out in arrays rather than one stream
+ * event each.
  *
  * What that grammar means, for the record:
- * - a field that starts with `"` is quoted until a `"` followed by the delimiter, a record delimiter, the end of
- *   input or a NUL byte; `""` inside is one `"`; a line break inside belongs to the field;
+ * - every line break outside quotes ends a record, whatever the file's usual line ending: CRLF, LF, and a CR alone
+ *   (a file with mixed endings never has two rows merged into one; a CR alone is not data);
+ * - a field that starts with `"` is quoted until a `"` followed by the delimiter, a line break, the end of
+ *   input or a NUL byte; `""` inside is one `"`; a line break inside belongs to the field, as it is;
  * - with relaxed quotes (the default), a `"` inside an unquoted field is kept as it is, and a closing `"` followed
  *   by anything else gives back the field with its quotes (`"a"b` → `"a"b`);
  * - records may have any number of fields; lines holding nothing are skipped, but a line of only delimiters is a
@@ -33,10 +36,10 @@ export interface CsvRow {
 export interface RecordParserOptions {
   /** Field delimiter: one ASCII character other than `"`, CR and LF. */
   delimiter: string;
-  /** `'\r'`: CR-only file; anything else: CRLF and LF both end records. */
-  recordDelimiter: string;
   /** The first record is a header: not returned, not counted in `index`. */
   hasHeader: boolean;
+  /** Records before the header (or the data) that are not data either, e.g. Excel's `sep=;` line: dropped. Default 0. */
+  preambleRecords?: number;
   /** Largest record before failing (csv-parse's measure: earlier fields in characters, the current one in bytes). 0: no limit. */
   maxRecordSize: number;
   /** Keep stray quotes instead of failing. */
@@ -113,12 +116,12 @@ function validDelimiter(d: string): number {
 /** Incremental CSV record parser. After it throws, it throws the same error again. */
 export class CsvRecordParser {
   private readonly d: number;
-  private readonly crOnly: boolean;
   private readonly max: number;
   private readonly relax: boolean;
   /** The only column decoded, or -1 for all. */
   private readonly only: number;
-  private headerPending: boolean;
+  /** Records still to drop before the data: preamble and header. */
+  private skipPending: number;
   /** Bytes of a record not complete yet (re-read from its start with the next chunk). */
   private pending: Buffer = EMPTY;
   /** Line on which the pending record starts. */
@@ -132,11 +135,10 @@ export class CsvRecordParser {
 
   constructor(opts: RecordParserOptions) {
     this.d = validDelimiter(opts.delimiter);
-    this.crOnly = opts.recordDelimiter === '\r';
     this.max = opts.maxRecordSize;
     this.relax = opts.relaxQuotes;
     this.only = opts.onlyColumn ?? -1;
-    this.headerPending = opts.hasHeader;
+    this.skipPending = (opts.preambleRecords ?? 0) + (opts.hasHeader ? 1 : 0);
   }
 
   /** Feed the next chunk; complete records are appended to `out`. */
@@ -154,6 +156,20 @@ export class CsvRecordParser {
     const buf = this.prepare(EMPTY, true) ?? EMPTY;
     this.parse(buf, true, out);
     this.pending = EMPTY;
+  }
+
+  /**
+   * The 1-based line on which the next byte pushed will be: the line of the incomplete record held back, plus the
+   * line breaks inside it (CRLF, LF and a CR alone are one each, as everywhere here).
+   */
+  nextLine(): number {
+    let line = this.line;
+    const p = this.pending;
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i];
+      if (c === LF || (c === CR && p[i + 1] !== LF)) line++;
+    }
+    return line;
   }
 
   /** Pending bytes + the chunk, after the byte-order mark (and UTF-16 decoding). Null: wait for more. */
@@ -199,7 +215,6 @@ export class CsvRecordParser {
   private parse(buf: Buffer, eof: boolean, out: CsvRow[]): number {
     const len = buf.length;
     const D = this.d;
-    const crOnly = this.crOnly;
     const max = this.max;
     const only = this.only;
     const f = this.field;
@@ -256,16 +271,8 @@ export class CsvRecordParser {
               continue;
             }
           } else {
-            let closes = after === -1 || after === 0 || after === D;
-            if (!closes) {
-              if (crOnly) closes = after === CR;
-              else if (after === LF) closes = true;
-              else if (after === CR) {
-                if (pos + 2 >= len && !eof) break;
-                closes = pos + 2 < len && buf[pos + 2] === LF;
-              }
-            }
-            if (closes) {
+            // A line break of any kind after the quote closes the field.
+            if (after === -1 || after === 0 || after === D || after === LF || after === CR) {
               quoting = false;
               wasQuoting = true;
               pos++;
@@ -322,30 +329,22 @@ export class CsvRecordParser {
         }
         // A stray quote in an unquoted field: kept as it is (appended below).
       } else if (c === LF || c === CR) {
-        let rd: number;
-        if (crOnly) rd = c === CR ? 1 : 0;
-        else if (c === LF) rd = 1;
-        else {
-          if (pos + 1 >= len && !eof) break;
-          rd = pos + 1 < len && buf[pos + 1] === LF ? 2 : 0;
+        // CRLF, LF or a CR alone: the record ends. A CR at the end of the bytes waits for the next chunk (its LF?).
+        if (c === CR && pos + 1 >= len && !eof) break;
+        line++;
+        pos += c === CR && pos + 1 < len && buf[pos + 1] === LF ? 2 : 1;
+        if (wasQuoting || fields.length > 0 || f.bytes > 0) {
+          fields.push(only < 0 || fields.length === only ? f.take(buf) : skipped(f));
+          this.emit(fields, recLine, out);
+          fields = [];
+          recLen = 0;
+          wasQuoting = false;
+          exact = only < 0;
         }
-        if (rd > 0) {
-          line++;
-          pos += rd;
-          if (wasQuoting || fields.length > 0 || f.bytes > 0) {
-            fields.push(only < 0 || fields.length === only ? f.take(buf) : skipped(f));
-            this.emit(fields, recLine, out);
-            fields = [];
-            recLen = 0;
-            wasQuoting = false;
-            exact = only < 0;
-          }
-          // else: a line holding nothing, skipped.
-          recStart = pos;
-          recLine = line;
-          continue;
-        }
-        // A line break that is data here (LF in a CR-only file, CR alone in a LF file): appended below.
+        // else: a line holding nothing, skipped.
+        recStart = pos;
+        recLine = line;
+        continue;
       } else if (c === D) {
         if (only < 0 || fields.length === only) {
           const v = f.take(buf);
@@ -370,7 +369,6 @@ export class CsvRecordParser {
       if (max > 0 && recLen + f.bytes + adding - 1 > max) {
         if (exact) throw this.tooLong(recLine, line);
       } else {
-        if (!quoting && (c === CR || c === LF)) line++;
         f.append(buf, pos, next);
         pos = next;
         continue;
@@ -391,8 +389,8 @@ export class CsvRecordParser {
   }
 
   private emit(fields: string[], line: number, out: CsvRow[]): void {
-    if (this.headerPending) {
-      this.headerPending = false;
+    if (this.skipPending > 0) {
+      this.skipPending--;
       return;
     }
     out.push({ index: this.index++, line, fields });

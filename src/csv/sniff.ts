@@ -15,12 +15,21 @@ export interface CsvDialect {
   recordDelimiter: RecordDelimiter;
   /** The file starts with a UTF-8 byte-order mark. */
   bom: boolean;
+  /**
+   * The file starts with Excel's `sep=X` line, which names the delimiter and is neither header nor data: reading
+   * skips it. Absent: no such line.
+   */
+  sepLine?: boolean;
   hasHeader: boolean;
   /** Column names: the header row, or synthesised `col_1`, `col_2`, … when there is none (or for extra columns). */
   headers: string[];
   /** 0-based index of the email column. */
   emailColumn: number;
-  /** Number of columns: the widest of the header and the sample records. */
+  /**
+   * Number of columns of every output row ({@link columnCountOf}): the header's, or without a header the most
+   * common field count of the sample's records; never less than the email column needs. A shorter record is padded,
+   * a longer one has its surplus fields joined into its last column — wherever in the file it is.
+   */
   columnCount: number;
 }
 
@@ -51,8 +60,8 @@ interface DelimiterScore {
   consistency: number;
 }
 
-function scoreDelimiter(text: string, delimiter: string, rd: RecordDelimiter): DelimiterScore {
-  const { rows } = splitRecords(text, delimiter, rd, '"', SCORE_ROWS);
+/** The most common number of fields among `rows` (the larger on ties; 1 without rows) and how many records have it. */
+function commonWidth(rows: readonly (readonly string[])[]): { mode: number; modeFreq: number } {
   const freq = new Map<number, number>();
   for (const r of rows) freq.set(r.length, (freq.get(r.length) ?? 0) + 1);
   let mode = 1;
@@ -60,6 +69,12 @@ function scoreDelimiter(text: string, delimiter: string, rd: RecordDelimiter): D
   for (const [count, f] of freq) {
     if (f > modeFreq || (f === modeFreq && count > mode)) [mode, modeFreq] = [count, f];
   }
+  return { mode, modeFreq };
+}
+
+function scoreDelimiter(text: string, delimiter: string): DelimiterScore {
+  const { rows } = splitRecords(text, delimiter, '"', SCORE_ROWS);
+  const { mode, modeFreq } = commonWidth(rows);
   return { delimiter, mode, consistency: rows.length === 0 ? 0 : modeFreq / rows.length };
 }
 
@@ -67,10 +82,10 @@ function scoreDelimiter(text: string, delimiter: string, rd: RecordDelimiter): D
  * The delimiter whose field count is most consistent across records (then: more fields, then: preference order).
  * A candidate that does not split most records into ≥ 2 fields does not count; none → `,` (a single column).
  */
-export function detectDelimiter(text: string, rd: RecordDelimiter): string {
+export function detectDelimiter(text: string): string {
   let best: DelimiterScore | undefined;
   for (const d of DELIMITERS) {
-    const s = scoreDelimiter(text, d, rd);
+    const s = scoreDelimiter(text, d);
     if (s.mode < 2) continue;
     if (best === undefined || s.consistency > best.consistency || (s.consistency === best.consistency && s.mode > best.mode)) best = s;
   }
@@ -135,26 +150,60 @@ function chooseAuto(rows: string[][], columnCount: number): HeaderChoice {
 }
 
 /**
+ * The output width of a file: the header row's number of fields, or without a header the most common number of
+ * fields of the sample's records — at least enough for the email column. Records that differ are fitted to it
+ * (padded, or surplus fields joined into the last column), so the rule does not depend on where a record is.
+ */
+export function columnCountOf(rows: readonly (readonly string[])[], hasHeader: boolean, emailColumn: number): number {
+  const base = hasHeader ? (rows[0]?.length ?? 1) : commonWidth(rows).mode;
+  return Math.max(base, emailColumn + 1);
+}
+
+/**
+ * Excel's `sep=X` first line (X: the delimiter; Excel writes and honours it), with its line break, or null. A quote
+ * or a line break cannot be a delimiter: such a line is left to be read as data.
+ */
+function excelSepLine(text: string): { delimiter: string; length: number } | null {
+  const m = /^sep=([^"\r\n])(\r\n|\n|\r|$)/i.exec(text);
+  if (!m || (m[1] as string).charCodeAt(0) > 0x7f) return null;
+  return { delimiter: m[1] as string, length: m[0].length };
+}
+
+/** The line the first record starts on: after any blank lines (CRLF, LF, CR: one line break each). */
+function firstRecordLine(text: string): number {
+  const blank = /^[\r\n]*/.exec(text)?.[0] ?? '';
+  return 1 + blank.replace(/\r\n/g, '\n').length;
+}
+
+/**
  * Detect the dialect of a CSV file from its first bytes (a prefix is fine: a record cut off inside quotes at the end
  * is ignored, a multi-byte character cut off at the end is ignored).
- * @throws ListwashError `CSV_EMPTY`, `CSV_NOT_TEXT`, `CSV_NO_EMAIL_COLUMN` (message lists the headers it saw).
+ * @throws ListwashError `CSV_EMPTY`, `CSV_NOT_TEXT`, `CSV_UNTERMINATED_QUOTE` (the first record never ends in the
+ *   sample), `CSV_NO_EMAIL_COLUMN` (message lists the headers it saw).
  */
 export function sniffCsv(sample: Buffer, opts: SniffOptions = {}): CsvDialect {
-  const { text, bom } = decodeSample(sample);
-  const recordDelimiter = detectRecordDelimiter(text);
-  const delimiter = detectDelimiter(text, recordDelimiter);
-  const { rows } = splitRecords(text, delimiter, recordDelimiter);
+  const decoded = decodeSample(sample);
+  const { bom } = decoded;
+  const sep = excelSepLine(decoded.text);
+  const text = sep ? decoded.text.slice(sep.length) : decoded.text;
+  const recordDelimiter = detectRecordDelimiter(decoded.text);
+  const delimiter = sep?.delimiter ?? detectDelimiter(text);
+  const { rows } = splitRecords(text, delimiter);
   if (rows.length === 0) {
-    // Only a quoted field that the sample cut short; nothing to judge by.
-    throw new ListwashError(ErrorCodes.CSV_MALFORMED, 'the first record does not end within the sample (an unterminated quote?)', { sampleBytes: sample.length });
+    if (text.trim() === '') throw new ListwashError(ErrorCodes.CSV_EMPTY, 'the file holds only a "sep=" line');
+    // The first record opens a quote that does not close within the sample: nothing to judge by.
+    const line = firstRecordLine(text) + (sep ? 1 : 0);
+    throw new ListwashError(ErrorCodes.CSV_UNTERMINATED_QUOTE, `line ${line}: quoted field not terminated (the first record does not end within the first ${sample.length} bytes)`, { line, sampleBytes: sample.length });
   }
-  const columnCount = Math.max(...rows.map((r) => r.length));
+  // Candidate columns for the email column: any a sample record has.
+  const widest = Math.max(...rows.map((r) => r.length));
   const choice =
     typeof opts.emailColumn === 'string'
       ? chooseByName(rows, opts.emailColumn)
       : typeof opts.emailColumn === 'number'
-        ? chooseByIndex(rows, opts.emailColumn, columnCount)
-        : chooseAuto(rows, columnCount);
+        ? chooseByIndex(rows, opts.emailColumn, widest)
+        : chooseAuto(rows, widest);
+  const columnCount = columnCountOf(rows, choice.hasHeader, choice.emailColumn);
   const headerRow = choice.hasHeader ? (rows[0] as string[]) : [];
   const headers = Array.from({ length: columnCount }, (_, i) => headerRow[i] ?? `col_${i + 1}`);
   return {
@@ -162,6 +211,7 @@ export function sniffCsv(sample: Buffer, opts: SniffOptions = {}): CsvDialect {
     quote: '"',
     recordDelimiter,
     bom,
+    ...(sep ? { sepLine: true } : {}),
     hasHeader: choice.hasHeader,
     headers,
     emailColumn: choice.emailColumn,

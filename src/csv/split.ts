@@ -1,14 +1,16 @@
 /**
- * A small quote-aware CSV splitter for sniffing a sample (not for reading files — that is csv-parse's job).
+ * A small quote-aware CSV splitter for sniffing a sample (not for reading files — that is `record-parser.ts`'s job).
  * Pure. Quotes are special only at the start of a field; `""` inside a quoted field is one quote; anything after a
- * closing quote is kept (lenient, like the reader).
+ * closing quote is kept (lenient, like the reader); every line break outside quotes (CRLF, LF, CR) ends a record,
+ * as in the reader.
  */
 
 export type RecordDelimiter = '\r\n' | '\n' | '\r';
 
 /**
  * The line ending of the sample: the first line break outside quotes. No line break at all → `'\n'`. A `\r` at the
- * very end of the sample (its `\n` possibly cut off) counts as `'\r\n'`.
+ * very end of the sample (its `\n` possibly cut off) counts as `'\r\n'`. It decides the output files' line ending
+ * only: reading ends a record at every line break, whichever this is.
  */
 export function detectRecordDelimiter(text: string, quote = '"'): RecordDelimiter {
   let inQuotes = false;
@@ -32,7 +34,7 @@ export interface SplitResult {
  * Split `text` into records of fields.
  * @param maxRows stop after this many records (default 1000).
  */
-export function splitRecords(text: string, delimiter: string, recordDelimiter: RecordDelimiter, quote = '"', maxRows = 1000): SplitResult {
+export function splitRecords(text: string, delimiter: string, quote = '"', maxRows = 1000): SplitResult {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -78,10 +80,9 @@ export function splitRecords(text: string, delimiter: string, recordDelimiter: R
       i++;
       continue;
     }
-    const isBreak = recordDelimiter === '\r' ? c === '\r' : c === '\n' || (c === '\r' && text[i + 1] === '\n');
-    if (isBreak) {
+    if (c === '\n' || c === '\r') {
       endRecord();
-      i += c === '\r' && recordDelimiter !== '\r' ? 2 : 1;
+      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
       continue;
     }
     field += c;

@@ -1,6 +1,7 @@
 /**
  * Is this sample text? Decode the first bytes of an upload as UTF-8, recognising the usual wrong uploads (Excel
- * workbooks, archives, UTF-16 exports, Latin-1 files) and saying what to do about them. Pure.
+ * workbooks, archives, UTF-16 exports, Latin-1 files, web pages and JSON saved as .csv) and saying what to do about
+ * them. Pure.
  */
 import { ErrorCodes, ListwashError } from '../errors.js';
 
@@ -15,13 +16,14 @@ const EXPORT_HINT = 'open it in a spreadsheet program and save/export it as "CSV
 
 interface Magic {
   bytes: readonly number[];
+  /** What the file is and what to do, after "the file ". */
   describe(sample: Buffer): string;
 }
 
 function describeZip(sample: Buffer): string {
   const latin = sample.toString('latin1');
-  if (latin.includes('xl/')) return 'looks like an Excel .xlsx workbook, not a CSV file';
-  if (latin.includes('opendocument.spreadsheet')) return 'looks like an OpenDocument .ods spreadsheet, not a CSV file';
+  if (latin.includes('xl/')) return `looks like an Excel .xlsx workbook, not a CSV file; ${EXPORT_HINT}`;
+  if (latin.includes('opendocument.spreadsheet')) return `looks like an OpenDocument .ods spreadsheet, not a CSV file; ${EXPORT_HINT}`;
   if (latin.includes('word/')) return 'looks like a Word .docx document, not a CSV file';
   return 'looks like a ZIP archive; unzip it and upload the CSV file inside';
 }
@@ -29,9 +31,15 @@ function describeZip(sample: Buffer): string {
 const MAGICS: readonly Magic[] = [
   { bytes: [0x50, 0x4b, 0x03, 0x04], describe: describeZip },
   { bytes: [0x50, 0x4b, 0x05, 0x06], describe: describeZip },
-  { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], describe: () => 'looks like a legacy Excel .xls (Office 97–2003) file, not a CSV file' },
-  { bytes: [0x1f, 0x8b], describe: () => 'is gzip-compressed; decompress it first' },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1], describe: () => `looks like a legacy Excel .xls (Office 97–2003) file, not a CSV file; ${EXPORT_HINT}` },
+  { bytes: [0x1f, 0x8b], describe: () => 'is gzip-compressed; decompress it and upload the CSV file inside' },
   { bytes: [0x25, 0x50, 0x44, 0x46, 0x2d], describe: () => 'looks like a PDF document, not a CSV file' },
+];
+
+/** Text that is not CSV: a web page or a JSON document saved with a .csv name. */
+const TEXT_SHAPES: readonly { test: RegExp; describe: string }[] = [
+  { test: /^\s*(<!doctype\s+html|<html[\s>]|<\?xml[^>]*>\s*<!doctype\s+html)/i, describe: 'looks like an HTML page (a web page saved as .csv), not a CSV file' },
+  { test: /^\s*(\[\s*[{["]|\{\s*"[^"\n]*"\s*:)/, describe: 'looks like a JSON document, not a CSV file' },
 ];
 
 function startsWith(buf: Buffer, bytes: readonly number[]): boolean {
@@ -78,6 +86,37 @@ export function checkUtf8(buf: Buffer): { invalidAt: number; validEnd: number } 
   return { invalidAt: -1, validEnd: n };
 }
 
+/**
+ * The 1-based line of the byte at `offset`, counted as a person would: CRLF, LF and a CR alone are one line break
+ * each (inside quotes too — the way the record reader numbers lines).
+ */
+export function lineAt(buf: Buffer, offset: number): number {
+  let n = 1;
+  for (let i = 0; i < offset; i++) {
+    const c = buf[i];
+    if (c === 0x0a) n++;
+    else if (c === 0x0d && !(i + 1 < buf.length && buf[i + 1] === 0x0a)) n++;
+  }
+  return n;
+}
+
+/**
+ * `CSV_NOT_TEXT` for a byte that is not valid UTF-8: the line, the byte and its offset in the file.
+ * @param offset of the byte in the file (BOM included).
+ */
+export function notUtf8Error(line: number, offset: number, byteValue: number): ListwashError {
+  const byte = `0x${byteValue.toString(16).toUpperCase().padStart(2, '0')}`;
+  return notText(`line ${line}: the file is not valid UTF-8 (byte ${byte} at offset ${offset}; perhaps Windows-1252/Latin-1); ${EXPORT_HINT}`, { line, offset, byte });
+}
+
+/**
+ * `CSV_NOT_TEXT` for a NUL byte: the line and the offset in the file.
+ * @param offset of the byte in the file (BOM included).
+ */
+export function nulByteError(line: number, offset: number): ListwashError {
+  return notText(`line ${line}: the file contains NUL bytes (binary data at byte ${offset}), not a text CSV`, { line, offset });
+}
+
 /** Share of the bytes at even (or odd) offsets that are NUL — high for UTF-16 text without a BOM. */
 function nulShare(buf: Buffer, parity: 0 | 1): number {
   let nul = 0;
@@ -90,14 +129,16 @@ function nulShare(buf: Buffer, parity: 0 | 1): number {
 }
 
 /**
- * Decode a sample of an upload.
+ * Decode a sample of an upload. The rest of the file gets the same NUL/UTF-8 checks while it is read (see
+ * `TextGuard`), with the same errors.
  * @throws ListwashError `CSV_EMPTY` (no bytes, or only a BOM/whitespace), `CSV_NOT_TEXT` (binary, UTF-16/32,
- *   not UTF-8) with a message saying what the file looks like and how to fix it.
+ *   not UTF-8) with a message saying what the file looks like and how to fix it (NUL and invalid UTF-8: starting
+ *   `line N:`, with `details.line` and `details.offset`).
  */
 export function decodeSample(sample: Buffer): DecodedSample {
   if (sample.length === 0) throw new ListwashError(ErrorCodes.CSV_EMPTY, 'the file is empty');
   for (const magic of MAGICS) {
-    if (startsWith(sample, magic.bytes)) throw notText(`the file ${magic.describe(sample)}; ${EXPORT_HINT}`);
+    if (startsWith(sample, magic.bytes)) throw notText(`the file ${magic.describe(sample)}`);
   }
   if (startsWith(sample, [0xff, 0xfe, 0x00, 0x00]) || startsWith(sample, [0x00, 0x00, 0xfe, 0xff])) {
     throw notText(`the file is UTF-32 encoded; ${EXPORT_HINT}`, { encoding: 'utf-32' });
@@ -112,17 +153,16 @@ export function decodeSample(sample: Buffer): DecodedSample {
     if (body.length >= 4 && Math.max(nulShare(body, 0), nulShare(body, 1)) > 0.3) {
       throw notText(`the file looks UTF-16 encoded (without a byte-order mark); ${EXPORT_HINT}`, { encoding: 'utf-16' });
     }
-    throw notText(`the file contains NUL bytes (binary data at byte ${nulAt + (bom ? 3 : 0)}), not a text CSV`, { offset: nulAt + (bom ? 3 : 0) });
+    throw nulByteError(lineAt(body, nulAt), nulAt + (bom ? 3 : 0));
   }
   const { invalidAt, validEnd } = checkUtf8(body);
-  if (invalidAt !== -1) {
-    const offset = invalidAt + (bom ? 3 : 0);
-    const byte = `0x${(body[invalidAt] as number).toString(16).toUpperCase().padStart(2, '0')}`;
-    throw notText(`the file is not valid UTF-8 (byte ${byte} at offset ${offset}; perhaps Windows-1252/Latin-1); ${EXPORT_HINT}`, { offset, byte });
-  }
+  if (invalidAt !== -1) throw notUtf8Error(lineAt(body, invalidAt), invalidAt + (bom ? 3 : 0), body[invalidAt] as number);
   const text = body.subarray(0, validEnd).toString('utf8');
   if (text.trim() === '') {
     throw new ListwashError(ErrorCodes.CSV_EMPTY, bom ? 'the file holds only a byte-order mark and blank space' : 'the file holds only blank space');
+  }
+  for (const shape of TEXT_SHAPES) {
+    if (shape.test.test(text)) throw notText(`the file ${shape.describe}; export the list as CSV instead`);
   }
   return { text, bom };
 }

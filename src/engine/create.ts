@@ -2,6 +2,8 @@
 import type { Config } from '../config.js';
 import type { TtlCache } from '../dns/cache.js';
 import { MailResolver } from '../dns/resolver.js';
+import { loadEgressIdentities } from '../egress/identity.js';
+import { EgressPool } from '../egress/pool.js';
 import { TargetPolicy } from '../net/targets.js';
 import type { ProbeGate } from './gate.js';
 import { DomainVerifier, type EngineSettings } from './verify-domain.js';
@@ -29,6 +31,8 @@ export interface CreateVerifierOptions {
   cache?: TtlCache;
   gate?: ProbeGate;
   resolver?: MailResolver;
+  /** Egress identities. Default: from `LISTWASH_EGRESS_FILE`, else the one `default` identity. */
+  egress?: EgressPool;
 }
 
 export function createVerifier(cfg: Config, opts: CreateVerifierOptions = {}): { verifier: DomainVerifier; resolver: MailResolver } {
@@ -38,6 +42,7 @@ export function createVerifier(cfg: Config, opts: CreateVerifierOptions = {}): {
     targets: new TargetPolicy(cfg.allowedTargets),
     ...(opts.gate ? { gate: opts.gate } : {}),
     ...(opts.cache ? { catchAllCache: opts.cache } : {}),
+    egress: opts.egress ?? new EgressPool(loadEgressIdentities(cfg)),
   });
   return { verifier, resolver };
 }

@@ -2,7 +2,12 @@
  * The engine asks a gate before it talks to an MX host: may I open a session, may I send the next
  * RCPT, and here is what the host just told us. The pipeline's gate is the fleet-wide Redis throttle
  * (src/throttle); the default gate lets everything through (single-process use, benchmarks).
+ *
+ * Budgets and circuits are per (egress identity, MX host): the receiving host sees each identity as a
+ * client of its own. The identity is named in every call (`default` when there is one).
  */
+
+import type { PermanentRefusal } from './outcome.js';
 
 /** Something the host did that the throttle should know about. */
 export type HostSignal =
@@ -32,11 +37,26 @@ export interface GateRefusal {
   /** `busy`: all slots taken; `cooldown`: the host asked us to slow down; `open`: circuit open (ban signs). */
   why: 'busy' | 'cooldown' | 'open';
   group: string;
+  /** `open` only: the circuit was opened by this permanent refusal (reported with `blocked`). */
+  refusal?: PermanentRefusal;
+}
+
+/** Details of a report. */
+export interface ReportDetail {
+  /** The egress identity the host dealt with. Default `default`. */
+  identity?: string;
+  /**
+   * With `blocked` only: the sign is a permanent refusal (a 5xx policy refusal of the prober) — the
+   * gate's circuit remembers it and hands it out with its `open` refusals.
+   */
+  refusal?: PermanentRefusal;
 }
 
 export interface ProbeGate {
-  acquire(mxHost: string): Promise<GateLease | GateRefusal>;
-  report(mxHost: string, signal: HostSignal): Promise<void>;
+  /** A session slot at `mxHost` for egress identity `identity` (default `default`). */
+  acquire(mxHost: string, identity?: string): Promise<GateLease | GateRefusal>;
+  /** What the host did to the session of `detail.identity`. */
+  report(mxHost: string, signal: HostSignal, detail?: ReportDetail): Promise<void>;
 }
 
 /** A gate without limits. */

@@ -1,36 +1,42 @@
 /**
- * The verification engine for one domain's addresses: mail route (DNS) → MX hosts in preference
- * order → SMTP sessions of at most `rcptPerSession` RCPTs each → one outcome per address.
+ * The verification engine for one domain's addresses, in named steps (the shape of Reacher's
+ * `check_smtp_with_retry`):
+ * 1. candidate hosts — mail route (DNS) → (MX host, IP) pairs in preference order (`candidates.ts`);
+ * 2. the catch-all probe — from the fleet's cache, or one RCPT in the first session (`catch-all.ts`);
+ * 3. the loop over candidates — for each lane of addresses, ask the gate for a slot as one of the
+ *    lane's egress identities (`identity-picker.ts`), run a session, move on when a host or an
+ *    identity cannot answer;
+ * 4. one session — open → verify a batch of ≤ `rcptPerSession` → classify → report (`host-session.ts`).
  *
- * It never holds more than one session open per call, asks the gate before every session and
- * every RCPT, and reports what hosts say (rate limits, blocks) back to the gate.
+ * It never holds more than one session open per call, asks the gate before every session and every
+ * RCPT, and reports what hosts say (rate limits, blocks) back to the gate, per identity.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitForValue, type TtlCache } from '../dns/cache.js';
+import type { TtlCache } from '../dns/cache.js';
 import type { MailResolver } from '../dns/resolver.js';
+import { DEFAULT_IDENTITY, type EgressIdentity } from '../egress/identity.js';
+import { EgressPool } from '../egress/pool.js';
 import type { TargetPolicy } from '../net/targets.js';
-import { ProbeSession, type RcptRequest, type SessionFailure, type VerifyHooks } from '../smtp/probe-session.js';
-import { verdict, type ReplyClassification } from '../verdict.js';
-import { OPEN_GATE, type GateLease, type HostSignal, type ProbeGate } from './gate.js';
+import { CandidateCursor, findCandidates, type Candidate } from './candidates.js';
+import { CatchAllProbe } from './catch-all.js';
+import { DomainRun, type DomainResult, type Lane } from './domain-run.js';
+import { OPEN_GATE, type GateLease, type GateRefusal, type ProbeGate } from './gate.js';
+import { HostSession, type SessionEnd, type SessionSettings, type SessionTarget } from './host-session.js';
+import { IdentityPicker } from './identity-picker.js';
 import { outcomeFrom, type AddressOutcome } from './outcome.js';
+import type { VerifyOptions, VerifyRequest } from './verify-request.js';
 
-/** How long a catch-all probe claim lasts, and how long other workers wait for its answer. */
-const CATCH_ALL_CLAIM_SEC = 60;
-const CATCH_ALL_WAIT_MS = 20_000;
+export { catchAllProbeLocal } from './catch-all.js';
+export type { DomainResult } from './domain-run.js';
+export type { HostStats } from './host-session.js';
+export type { VerifyOptions, VerifyRequest } from './verify-request.js';
 
-export interface EngineSettings {
-  smtpPort: number;
+export interface EngineSettings extends SessionSettings {
+  /** HELO name and MAIL FROM of the `default` identity (used when no pool is given). */
   heloName: string;
   mailFrom: string;
   startTls: boolean;
-  tlsVerify: boolean;
-  connectTimeoutMs: number;
-  bannerTimeoutMs: number;
-  commandTimeoutMs: number;
-  sessionTimeoutMs: number;
   rcptPerSession: number;
-  rcptPerTransaction: number;
   catchAllProbe: boolean;
   /** Seconds a catch-all answer is cached. */
   cacheTtlSec: number;
@@ -54,280 +60,176 @@ export interface EngineDeps {
   gate?: ProbeGate;
   /** Where catch-all answers are shared. Default: none (probe every call). */
   catchAllCache?: TtlCache;
+  /** Egress identities. Default: one, `default`, from the settings' HELO name and MAIL FROM. */
+  egress?: EgressPool;
 }
 
-export interface HostStats {
-  sessions: number;
-  rcpts: number;
-  replies4xx: number;
-  replies5xx: number;
-  connectFailures: number;
-  tls: number;
-}
-
-export interface DomainResult {
-  /** One per request, same order. */
-  outcomes: AddressOutcome[];
-  /** The MX host that answered (the last one used), if any. */
-  mxHost: string | null;
-  /** Whether the domain accepts any local part; null when not known. */
-  catchAll: boolean | null;
-  hosts: Record<string, HostStats>;
-}
-
-/** A deterministic, random-looking local part for the catch-all probe: stable per domain, so a
- * greylisting server sees the same triplet again on retry. */
-export function catchAllProbeLocal(domain: string): string {
-  const h = createHash('sha256').update(`listwash-catch-all:${domain}`).digest('hex');
-  return `x${h.slice(0, 15)}`;
-}
+/** A session slot as one identity, or every refusal the gate gave. */
+type Acquired = { granted: true; identity: EgressIdentity; lease: GateLease } | { granted: false; refusals: GateRefusal[] };
 
 export class DomainVerifier {
   private readonly gate: ProbeGate;
+  private readonly sessions: HostSession;
+  private readonly egress: EgressPool;
 
   constructor(
     private readonly settings: EngineSettings,
     private readonly deps: EngineDeps,
   ) {
     this.gate = deps.gate ?? OPEN_GATE;
+    this.sessions = new HostSession(settings, this.gate);
+    this.egress = deps.egress ?? new EgressPool([{ name: DEFAULT_IDENTITY, helo: settings.heloName, mailFrom: settings.mailFrom }]);
   }
 
-  async verify(domain: string, requests: RcptRequest[], signal?: AbortSignal): Promise<DomainResult> {
-    const hosts: Record<string, HostStats> = {};
-    const result = (outcomes: AddressOutcome[], mxHost: string | null, catchAll: boolean | null): DomainResult => ({ outcomes, mxHost, catchAll, hosts });
-    const all = (make: (address: string) => AddressOutcome) => requests.map((r) => make(r.address));
+  async verify(domain: string, requests: VerifyRequest[], signal?: AbortSignal, opts: VerifyOptions = {}): Promise<DomainResult> {
+    const found = await findCandidates(domain, this.deps.resolver, this.deps.targets);
+    if (found.kind === 'none') return { outcomes: requests.map((r) => found.outcome(r.address)), mxHost: null, catchAll: null, hosts: {}, identities: {} };
+    const probe = await CatchAllProbe.start(domain, { enabled: this.settings.catchAllProbe, ttlSec: this.settings.cacheTtlSec, ...(this.deps.catchAllCache ? { cache: this.deps.catchAllCache } : {}) });
+    const run = new DomainRun(domain, requests);
+    const probeIdentity = opts.catchAllIdentity !== undefined && this.egress.get(opts.catchAllIdentity) ? opts.catchAllIdentity : undefined;
+    try {
+      const lanes = run.lanes((name) => this.egress.get(name) !== undefined, probeIdentity);
+      for (const [n, lane] of lanes.entries()) {
+        const picker = new IdentityPicker(this.egress, run.bars, lane.pin, n === 0 ? probeIdentity : undefined);
+        if (!signal?.aborted) await this.tryCandidates(found.candidates, run, lane, picker, probe, signal);
+        lane.finish(signal?.aborted === true);
+      }
+    } finally {
+      await probe.finish();
+    }
+    return run.result(probe);
+  }
 
-    const route = await this.deps.resolver.route(domain);
-    switch (route.kind) {
-      case 'no_domain':
-        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_domain', { smtpReply: `DNS: ${domain} does not exist (NXDOMAIN)` }) })), null, null);
-      case 'null_mx':
-        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_mail_server', { smtpReply: `DNS: ${domain} publishes a null MX (RFC 7505)` }) })), null, null);
-      case 'no_mail_server':
-        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_mail_server', { smtpReply: `DNS: ${domain} has no MX and no A/AAAA record` }) })), null, null);
-      case 'temporary':
-        return result(all((a) => ({ address: a, kind: 'retry', retry: 'connection', verdict: verdict('temporary_failure', { smtpReply: `DNS: ${route.detail}` }) })), null, null);
-      case 'mx':
-        break;
+  /**
+   * Sessions at the candidates in preference order until every address of the lane has an outcome.
+   * At each candidate the lane's identities are tried in turn; an identity the host refused or banned
+   * is not used there again in this call (its addresses move to another identity). A candidate is
+   * left for the next one when no identity can use it: unreachable, every identity refused or barred,
+   * held back by the gate after the host asked us to back off (cooldown), or losing the connection
+   * twice. A busy gate or a rate limit in the middle of a conversation ends the lane: its open
+   * addresses wait for the throttle.
+   */
+  private async tryCandidates(candidates: Candidate[], run: DomainRun, lane: Lane, picker: IdentityPicker, probe: CatchAllProbe, signal?: AbortSignal): Promise<void> {
+    const cursor = new CandidateCursor(candidates, this.settings.startTls);
+    for (let c = cursor.current; c && lane.open > 0 && !signal?.aborted; c = cursor.current) {
+      const got = await this.acquire(c, picker, run);
+      if (!got.granted) {
+        if (!this.noSlot(got.refusals, lane, cursor)) return;
+        continue;
+      }
+      const target: SessionTarget = { candidate: c, identity: got.identity, lease: got.lease, startTls: cursor.startTls };
+      const end = await this.session(target, run, lane, probe, signal);
+      if (!this.afterSession(end, target, run, lane, picker, probe, cursor)) return;
     }
+  }
 
-    // Candidate (host, ip) pairs in preference order.
-    const candidates: { host: string; ip: string }[] = [];
-    let dnsTemporary: string | null = null;
-    let disallowed: string | null = null;
-    for (const h of route.hosts) {
-      const addrs = await this.deps.resolver.hostAddresses(h.name);
-      if (addrs.kind === 'temporary') dnsTemporary = addrs.detail;
-      if (addrs.kind !== 'ok') continue;
-      for (const ip of addrs.addresses) {
-        if (this.deps.targets.allows(ip)) candidates.push({ host: h.name, ip });
-        else disallowed = `${h.name} [${ip}]`;
-      }
+  /** A session slot at `c` as the first identity of the lane the gate grants. An identity whose circuit is open there is barred at `c`. */
+  private async acquire(c: Candidate, picker: IdentityPicker, run: DomainRun): Promise<Acquired> {
+    const refusals: GateRefusal[] = [];
+    const tried = new Set<string>();
+    for (let id = picker.at(c.host)[0]; id !== undefined; id = picker.at(c.host).find((i) => !tried.has(i.name))) {
+      tried.add(id.name);
+      const r = await this.gate.acquire(c.host, id.name);
+      if (r.granted) return { granted: true, identity: id, lease: r };
+      refusals.push(r);
+      if (r.why === 'open') run.bars.bar(id.name, c.host); // banned here: another identity may take the addresses
     }
-    if (candidates.length === 0) {
-      if (dnsTemporary) {
-        return result(all((a) => ({ address: a, kind: 'retry', retry: 'connection', verdict: verdict('temporary_failure', { smtpReply: `DNS: ${dnsTemporary}` }) })), null, null);
-      }
-      if (disallowed) {
-        const msg = `MX ${disallowed} is outside LISTWASH_ALLOWED_TARGETS; not contacted`;
-        return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('connection_failed', { smtpReply: msg }) })), null, null);
-      }
-      return result(all((a) => ({ address: a, kind: 'final', verdict: verdict('no_mail_server', { smtpReply: `DNS: no MX host of ${domain} has an address` }) })), null, null);
-    }
+    return { granted: false, refusals };
+  }
 
-    // Catch-all: known from the cache, else probed first in the first session.
-    const cacheKey = `catchall:${domain}`;
-    let catchAll: boolean | null = null;
-    const cached = this.deps.catchAllCache ? await this.deps.catchAllCache.get(cacheKey) : null;
-    if (cached !== null) catchAll = cached === '1';
-    const probeAddress = `${catchAllProbeLocal(domain)}@${domain}`;
-    let needProbe = this.settings.catchAllProbe && catchAll === null;
-    const cache = this.deps.catchAllCache;
-    let claimed = false;
-    if (needProbe && cache?.claim && !(claimed = await cache.claim(cacheKey, CATCH_ALL_CLAIM_SEC))) {
-      // Another worker is probing this domain's catch-all right now: use its answer when it comes.
-      const theirs = await waitForValue(cache, cacheKey, CATCH_ALL_WAIT_MS, 200);
-      if (theirs !== null) {
-        catchAll = theirs === '1';
-        needProbe = false;
-      }
+  /**
+   * No identity got a slot at this candidate. A busy one (or a cooldown with no other MX left) is
+   * waited for: the lane ends, its addresses deferred (false). Otherwise — every identity held back
+   * (cooldown), banned (circuit open) or already barred — the next MX is tried (true).
+   */
+  private noSlot(refusals: GateRefusal[], lane: Lane, cursor: CandidateCursor): boolean {
+    const busy = refusals.filter((r) => r.why === 'busy').sort((a, b) => a.retryInMs - b.retryInMs)[0];
+    const cooling = refusals.find((r) => r.why === 'cooldown');
+    const wait = busy ?? (cursor.hasNext ? undefined : cooling);
+    if (wait) {
+      lane.wait(wait);
+      return false;
     }
-    const publishCatchAll = async (value: boolean) => {
-      if (cache) await cache.set(cacheKey, value ? '1' : '0', this.settings.cacheTtlSec);
-    };
+    for (const r of refusals) {
+      if (r.why === 'cooldown') lane.heldBack(r);
+      else if (r.why === 'open') lane.circuitOpen(r);
+    }
+    cursor.next();
+    return true;
+  }
 
-    const outcomes = new Map<number, AddressOutcome>();
-    let remaining = requests.map((_, i) => i);
-    let lastHost: string | null = null;
-    let candidateIdx = 0;
-    let tlsAllowed = true;
-    // Every address is sent at most once per candidate: failures move on to the next candidate.
-    let attemptsOnCandidate = 0;
-    let lastFailure: ReplyClassification = { status: 'unknown', reason: 'connection_failed' };
-    let lastFailureText: string | null = null;
+  /** One session with the lane's next batch of open addresses; the slot goes back after the connection closed. */
+  private async session(t: SessionTarget, run: DomainRun, lane: Lane, probe: CatchAllProbe, signal?: AbortSignal): Promise<SessionEnd> {
+    const batch = lane.take(this.settings.rcptPerSession - (probe.request() ? 1 : 0));
+    const stats = { host: run.hostStats(t.candidate.host), identity: run.identityStats(t.identity.name) };
+    try {
+      const end = await this.sessions.run(t, batch, probe, stats, signal);
+      if (end.kind !== 'talked') lane.putBack(batch.map((b) => b.index));
+      return end;
+    } catch (err) {
+      lane.putBack(batch.map((b) => b.index));
+      throw err;
+    } finally {
+      await this.releaseAfterClose(t.lease);
+    }
+  }
 
-    while (remaining.length > 0 && candidateIdx < candidates.length) {
-      if (signal?.aborted) break;
-      const cand = candidates[candidateIdx]!;
-      const stats = (hosts[cand.host] ??= { sessions: 0, rcpts: 0, replies4xx: 0, replies5xx: 0, connectFailures: 0, tls: 0 });
-      const lease = await this.gate.acquire(cand.host);
-      if (!lease.granted) {
-        for (const i of remaining) outcomes.set(i, { address: requests[i]!.address, kind: 'deferred', retryInMs: lease.retryInMs, why: lease.why, group: lease.group });
-        remaining = [];
-        break;
-      }
-      let opened: Awaited<ReturnType<typeof ProbeSession.open>>;
-      try {
-        opened = await ProbeSession.open({
-          address: cand.ip,
-          port: this.settings.smtpPort,
-          serverName: cand.host,
-          heloName: this.settings.heloName,
-          mailFrom: this.settings.mailFrom,
-          startTls: this.settings.startTls && tlsAllowed,
-          tlsVerify: this.settings.tlsVerify,
-          connectTimeoutMs: this.settings.connectTimeoutMs,
-          bannerTimeoutMs: this.settings.bannerTimeoutMs,
-          commandTimeoutMs: this.settings.commandTimeoutMs,
-          sessionTimeoutMs: this.settings.sessionTimeoutMs,
-          rcptPerTransaction: this.settings.rcptPerTransaction,
-          ...(signal ? { signal } : {}),
-        });
-      } catch (err) {
-        await lease.release();
-        throw err;
-      }
-      stats.sessions++;
-      if (!opened.ok) {
-        await this.releaseAfterClose(lease);
-        const f = opened.failure;
-        if (f.stage === 'tls' && tlsAllowed) {
-          tlsAllowed = false; // retry the same host in plain text, as MTAs do
-          continue;
-        }
-        if (f.stage === 'connect' && f.reply === null) {
-          // Refused, unreachable or silent (tarpit): fall through to the next MX address.
-          stats.connectFailures++;
-          if (f.errorKind === 'connect_failed' || f.errorKind === 'connect_timeout') await this.gate.report(cand.host, 'connect_failed');
-          lastFailure = f.classification;
-          lastFailureText = f.error;
-          candidateIdx++;
-          continue;
-        }
-        // The host answered but will not talk to us now (421, 554, …).
-        await this.report(cand.host, f.classification);
-        lastHost = cand.host;
-        for (const i of remaining) outcomes.set(i, sessionFailureOutcome(requests[i]!.address, f, cand.host));
-        remaining = [];
-        break;
-      }
-      const session = opened.session;
-      if (session.tls) stats.tls++;
-      lastHost = cand.host;
-      try {
-        const take = remaining.slice(0, Math.max(1, this.settings.rcptPerSession - (needProbe ? 1 : 0)));
-        const batch: RcptRequest[] = take.map((i) => requests[i]!);
-        if (needProbe) batch.unshift({ address: probeAddress });
-        const hooks: VerifyHooks = { ...this.paced(lease) };
-        if (needProbe && cache) {
-          // Publish the catch-all answer as soon as it arrives, for workers waiting on our claim.
-          hooks.onReply = (address, reply) => {
-            if (address !== probeAddress || (reply.code >= 400 && reply.code < 500)) return;
-            publishCatchAll(reply.code < 300).catch((err: unknown) => process.emitWarning(`listwash: publishing catch-all of ${domain}: ${String(err)}`));
-          };
-        }
-        const results = await session.verify(batch, hooks);
-        stats.rcpts += session.counters.rcpt;
-        stats.replies4xx += session.counters.replies4xx;
-        stats.replies5xx += session.counters.replies5xx;
-        let offset = 0;
-        if (needProbe) {
-          offset = 1;
-          const probe = results[0]!;
-          if (probe.reply && probe.stage === 'rcpt') {
-            if (probe.reply.code >= 200 && probe.reply.code < 300) catchAll = true;
-            else if (probe.reply.code >= 500) catchAll = false;
-          }
-          if (catchAll !== null) {
-            needProbe = false;
-            await publishCatchAll(catchAll);
-          } else if (probe.reply) {
-            needProbe = false; // a 4xx for the probe: undecided, do not spend another RCPT on it now
-          }
-        }
-        let worst: ReplyClassification | null = null;
-        const unsent: number[] = [];
-        take.forEach((reqIdx, k) => {
-          const r = results[k + offset]!;
-          if (r.reply === null && r.error !== null && (r.classification.reason === 'connection_failed' || r.classification.reason === 'timeout')) {
-            unsent.push(reqIdx); // no answer at all: try it again on this or the next host
-            lastFailure = r.classification;
-            lastFailureText = r.error;
-            return;
-          }
-          const o = outcomeFrom(r.address, r.classification, { mxHost: cand.host, reply: r.reply, error: r.error, catchAll });
-          outcomes.set(reqIdx, o);
-          if (r.classification.reason === 'rate_limited' || r.classification.reason === 'blocked') worst = r.classification;
-        });
-        remaining = [...unsent, ...remaining.slice(take.length)];
-        if (worst) await this.report(cand.host, worst);
-        else await this.gate.report(cand.host, 'ok');
-        if (unsent.length > 0) {
-          attemptsOnCandidate++;
-          if (attemptsOnCandidate >= 2) {
-            candidateIdx++;
-            attemptsOnCandidate = 0;
-          }
-        }
-        if (worst) {
-          // The host asked us to back off: the rest waits for the throttle, not for another session now.
-          for (const i of remaining) {
-            outcomes.set(i, outcomeFrom(requests[i]!.address, worst, { mxHost: cand.host, reply: null, error: 'not attempted: host asked us to back off', catchAll }));
-          }
-          remaining = [];
-        }
-      } finally {
-        await session.quit();
-        await this.releaseAfterClose(lease);
-      }
+  /** Book a session's end. True: go on (same or next candidate, same or other identity); false: the lane is done. */
+  private afterSession(end: SessionEnd, t: SessionTarget, run: DomainRun, lane: Lane, picker: IdentityPicker, probe: CatchAllProbe, cursor: CandidateCursor): boolean {
+    const host = t.candidate.host;
+    const identity = t.identity.name;
+    switch (end.kind) {
+      case 'tls_failed':
+        if (cursor.dropTls()) return true; // the same host in plain text, as MTAs do
+        lane.failed(end.failure.classification, end.failure.error);
+        cursor.next();
+        return true;
+      case 'egress_failed':
+        lane.failed(end.failure.classification, `egress ${identity}: ${end.failure.error ?? 'unusable'}`);
+        run.bars.bar(identity); // this identity cannot reach anything now: the others go on
+        return true;
+      case 'unreachable':
+        lane.failed(end.failure.classification, end.failure.error);
+        cursor.next(); // the next MX address, as MTAs do (RFC 5321 §5.1)
+        return true;
+      case 'refused':
+        lane.refused(host, end.failure, identity);
+        run.bars.bar(identity, host); // a refused session, not a refused prober: another identity, else the next MX (RFC 5321 §3.8)
+        return true;
+      case 'talked':
+        return this.afterConversation(end, t, run, lane, picker, probe, cursor);
     }
-    // We claimed the catch-all probe but got no definite answer (greylisted, connection lost): give
-    // the claim back so the next attempt — ours or another worker's — probes instead of waiting.
-    if (claimed && catchAll === null) await cache?.release?.(cacheKey);
-    // Candidates exhausted (refused, silent, or dropping us) or aborted.
-    for (const i of remaining) {
-      const reason = signal?.aborted ? 'temporary_failure' : lastFailure.reason === 'timeout' ? 'timeout' : 'connection_failed';
-      const text = signal?.aborted ? 'aborted' : `no MX host of ${domain} completed a session${lastFailureText ? ` (last: ${lastFailureText})` : ''}`;
-      outcomes.set(i, { address: requests[i]!.address, kind: 'retry', retry: 'connection', verdict: verdict(reason, { mxHost: lastHost ?? undefined, smtpReply: text }) });
+  }
+
+  private afterConversation(end: Extract<SessionEnd, { kind: 'talked' }>, t: SessionTarget, run: DomainRun, lane: Lane, picker: IdentityPicker, probe: CatchAllProbe, cursor: CandidateCursor): boolean {
+    const host = t.candidate.host;
+    const identity = t.identity.name;
+    run.lastHost = host;
+    picker.stick(identity);
+    lane.putBack(end.unsent);
+    if (end.lost) lane.failed(end.lost.classification, end.lost.error);
+    const stop = end.stop;
+    const notSent = (a: string): AddressOutcome => outcomeFrom(a, stop!.classification, { mxHost: host, reply: stop!.reply, error: 'not attempted: host asked us to back off', catchAll: probe.catchAll, identity });
+    if (stop?.classification.reason === 'blocked') {
+      // This identity is refused here: its refusals stand only if no other identity (or MX) does better.
+      const refusedOnes = new Map([...end.outcomes].filter(([, o]) => o.kind === 'retry' && o.retry === 'blocked'));
+      lane.settle(new Map([...end.outcomes].filter(([i]) => !refusedOnes.has(i))));
+      lane.holdProvisional(refusedOnes, notSent);
+      run.bars.bar(identity, host);
+      return true;
     }
-    // Accepted answers given before the catch-all probe decided (or from cache) follow the domain's nature.
-    if (catchAll === true) {
-      for (const [i, o] of outcomes) {
-        if (o.kind === 'final' && o.verdict.reason === 'accepted') outcomes.set(i, { ...o, verdict: { ...o.verdict, ...verdict('catch_all'), catchAll: true } });
-      }
+    lane.settle(end.outcomes);
+    if (stop) {
+      // The host asked us to back off: the rest waits for the throttle.
+      lane.settleRest(notSent);
+      return false;
     }
-    return result(
-      requests.map((_, i) => outcomes.get(i)!),
-      lastHost,
-      catchAll,
-    );
+    if (end.unsent.length > 0) cursor.connectionLost();
+    return true;
   }
 
   private async releaseAfterClose(lease: GateLease): Promise<void> {
     if (lease.beforeRcpt) await sleep(this.settings.slotReleaseDelayMs ?? SLOT_RELEASE_DELAY_MS);
     await lease.release();
   }
-
-  private paced(lease: GateLease): { beforeRcpt?: () => Promise<void> } {
-    return lease.beforeRcpt ? { beforeRcpt: lease.beforeRcpt } : {};
-  }
-
-  private async report(host: string, c: ReplyClassification): Promise<void> {
-    const s: HostSignal | null = c.reason === 'rate_limited' ? 'rate_limited' : c.reason === 'blocked' ? 'blocked' : null;
-    if (s) await this.gate.report(host, s);
-  }
-}
-
-function sessionFailureOutcome(address: string, f: SessionFailure, host: string): AddressOutcome {
-  return outcomeFrom(address, f.classification, { mxHost: host, reply: f.reply, error: f.error, catchAll: null });
 }

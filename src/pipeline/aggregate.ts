@@ -11,6 +11,7 @@ import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
+import { splitEgressStats } from '../egress/stats.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { renderReportHtml, ReportTally } from '../report/index.js';
 import { joinLocation, parseLocation, storeFor, type Store, type WriteHandle } from '../storage/index.js';
@@ -358,7 +359,8 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
       aggregateSec: span('aggregateStartedAt', 'aggregateDoneAt'),
       totalSec: span('createdAt', 'aggregateDoneAt'),
     },
-    mxHosts: await state.mxStats(),
+    // Per MX host, and per egress identity (sessions, RCPTs, refusals): one counter hash, split here.
+    ...splitEgressStats(await state.mxStats()),
     ...tally.summary(),
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
     ...(deps.summaryExtras ? await deps.summaryExtras() : {}),

@@ -30,6 +30,10 @@ export interface ProbeJobData {
   attempt?: number;
   /** When this batch was first held back by ban signs / rate limits (ms epoch), for the patience. */
   heldSince?: number;
+  /** Pending address → the egress identity it was greylisted on: its retries go from there (greylisting keys on the client address). */
+  pendingIdentity?: Record<string, string>;
+  /** The egress identity whose catch-all probe of this domain was greylisted: the next run probes from it. */
+  catchAllIdentity?: string;
   /** Final verdicts of this batch so far (its runs before this one), for the list's progress counters. */
   progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number> };
 }

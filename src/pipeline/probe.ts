@@ -5,12 +5,19 @@
  *   schedule; when the schedule is used up, the last answer stands (e.g. `unknown/greylisted`);
  * - the throttle refused a session slot (`busy`, `cooldown`) → the job is moved to delayed with jitter:
  *   the worker never sleeps holding a slot and the queue is never paused;
- * - ban signs (circuit `open`, 5.7.x / 554 refusals) and rate limits → held back, and after
- *   `blockedPatienceSec` they end `unknown/blocked` (or their last answer) instead of waiting forever.
+ * - a permanent refusal of the prober (a 5xx policy refusal such as a DNSBL listing, or a circuit
+ *   opened by one) → ends `unknown/blocked` at once, with the server's reply: waiting cannot change it;
+ * - signs that may pass (4xx ban signs, circuit `open` without a permanent refusal, rate limits) → held
+ *   back, and after `blockedPatienceSec` they end `unknown/blocked` (or their last answer) instead of
+ *   waiting forever.
+ * Greylisting keys on the client address: a greylisted address is pinned to the egress identity that
+ * got the 4xx (`pendingIdentity` in the job data), and so is the domain's catch-all probe
+ * (`catchAllIdentity`), so that their retries come from the same address.
  */
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
-import type { AddressOutcome, DomainResult, DomainVerifier } from '../engine/index.js';
+import { verdictOfRefusal, type AddressOutcome, type DomainResult, type DomainVerifier } from '../engine/index.js';
+import { egressStatsKey } from '../egress/stats.js';
 import { verdict } from '../verdict.js';
 import { sumSmtpWork, type FleetCounters } from './fleet-counters.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
@@ -37,18 +44,20 @@ export type ProbeRunResult =
 /** What to do with the addresses a run left open. Pure. */
 export function planNextRun(
   outcomes: AddressOutcome[],
-  data: Pick<ProbeJobData, 'attempt' | 'heldSince'>,
+  data: Pick<ProbeJobData, 'attempt' | 'heldSince' | 'pendingIdentity'>,
   cfg: ProbeDeps['cfg'],
   now: number,
   random: () => number,
-): { finalize: AddressOutcome[]; pending: string[]; delayMs: number; attempt: number; heldSince: number | undefined; why: string } {
+): { finalize: AddressOutcome[]; pending: string[]; identities: Record<string, string>; delayMs: number; attempt: number; heldSince: number | undefined; why: string } {
   const attempt = data.attempt ?? 0;
   const delays = cfg.greylistRetryDelays;
   const retry = outcomes.filter((o) => o.kind === 'retry');
   const deferred = outcomes.filter((o) => o.kind === 'deferred');
   const greylist = retry.filter((o) => o.kind === 'retry' && (o.retry === 'greylist' || o.retry === 'connection'));
-  const held = retry.filter((o) => o.kind === 'retry' && (o.retry === 'rate_limited' || o.retry === 'blocked'));
-  const open = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open');
+  const refused = retry.filter((o) => o.kind === 'retry' && o.permanent === true);
+  const held = retry.filter((o) => o.kind === 'retry' && (o.retry === 'rate_limited' || o.retry === 'blocked') && o.permanent !== true);
+  const refusedByCircuit = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open' && o.refusal !== undefined);
+  const open = deferred.filter((o) => o.kind === 'deferred' && o.why === 'open' && o.refusal === undefined);
   const waiting = deferred.filter((o) => o.kind === 'deferred' && o.why !== 'open');
 
   const finalize: AddressOutcome[] = [];
@@ -57,6 +66,12 @@ export function planNextRun(
   let why = '';
   let nextAttempt = attempt;
   let heldSince = data.heldSince;
+
+  // Permanent refusals end now, with the deciding reply (the server's own, or the one the circuit keeps).
+  finalize.push(...refused);
+  for (const o of refusedByCircuit) {
+    if (o.kind === 'deferred' && o.refusal) finalize.push({ address: o.address, kind: 'final', verdict: verdictOfRefusal(o.refusal) });
+  }
 
   if (greylist.length > 0) {
     if (attempt < delays.length) {
@@ -92,17 +107,36 @@ export function planNextRun(
     why = why || 'throttled';
   }
   if (pending.length > 0) delayMs = Math.round(delayMs + 50 + random() * Math.min(1000, 0.2 * delayMs + 100));
-  return { finalize, pending, delayMs, attempt: nextAttempt, heldSince, why };
+  return { finalize, pending, identities: pinsOf(pending, outcomes, data.pendingIdentity ?? {}), delayMs, attempt: nextAttempt, heldSince, why };
 }
 
-/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
-function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+/** The egress identity each pending address must be retried from: the one that got its greylisting 4xx now, else the one it was pinned to before. */
+function pinsOf(pending: string[], outcomes: AddressOutcome[], before: Record<string, string>): Record<string, string> {
+  const greylistedOn = new Map<string, string>();
+  for (const o of outcomes) if (o.kind === 'retry' && o.retry === 'greylist' && o.identity !== undefined) greylistedOn.set(o.address, o.identity);
+  const pins: Record<string, string> = {};
+  for (const a of pending) {
+    const pin = greylistedOn.get(a) ?? before[a];
+    if (pin !== undefined) pins[a] = pin;
+  }
+  return pins;
+}
+
+/** The SMTP work of a run, per MX host. */
+function hostCounters(r: DomainResult): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const [host, h] of Object.entries(r.hosts)) {
     out[host] = { sessions: h.sessions, rcpts: h.rcpts, replies4xx: h.replies4xx, replies5xx: h.replies5xx, connectFailures: h.connectFailures, tlsSessions: h.tls };
   }
+  return out;
+}
+
+/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
+function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+  const out = hostCounters(r);
   const throttled = r.outcomes.find((o) => o.kind === 'deferred');
   if (throttled?.kind === 'deferred') (out[throttled.group] ??= {}).throttleWaits = 1;
+  for (const [identity, c] of Object.entries(r.identities)) out[egressStatsKey(identity)] = { ...c };
   return out;
 }
 
@@ -146,10 +180,12 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
 
   const pendingList = data.pending ?? data.addresses;
   const utf8 = new Set((data.utf8 ?? []).map((i) => data.addresses[i]));
+  const pins = data.pendingIdentity ?? {};
   const result = await deps.verifier.verify(
     data.domain,
-    pendingList.map((address) => ({ address, smtputf8: utf8.has(address) })),
+    pendingList.map((address) => ({ address, smtputf8: utf8.has(address), ...(pins[address] !== undefined ? { identity: pins[address] } : {}) })),
     signal,
+    data.catchAllIdentity !== undefined ? { catchAllIdentity: data.catchAllIdentity } : {},
   );
   // Stopped from outside: what was learnt is kept, but the batch neither goes on nor completes the list.
   if (signal?.aborted) return { done: true, final: 0 };
@@ -163,14 +199,13 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
   for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
   const finals = [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize];
   const progress = addProgress(data.progress, finals);
-  const mx = mxCounters(result);
   await Promise.all([
     state.saveResults(entries),
-    state.addMxStats(mx),
+    state.addMxStats(mxCounters(result)),
     state.recordProgress(data.batchId, progress),
     deps.counters?.probeRun(
       finals.flatMap((o) => (o.kind === 'deferred' ? [] : [o.verdict])),
-      sumSmtpWork(mx),
+      sumSmtpWork(hostCounters(result)),
     ),
   ]);
 
@@ -179,7 +214,16 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     await state.touch();
     return { done: true, final: progress.final - (data.progress?.final ?? 0) };
   }
-  await job.updateData({ ...data, pending: plan.pending, attempt: plan.attempt, progress, ...(plan.heldSince !== undefined ? { heldSince: plan.heldSince } : {}) });
+  const { pendingIdentity: _pins, catchAllIdentity: _probe, ...rest } = data;
+  await job.updateData({
+    ...rest,
+    pending: plan.pending,
+    attempt: plan.attempt,
+    progress,
+    ...(plan.heldSince !== undefined ? { heldSince: plan.heldSince } : {}),
+    ...(Object.keys(plan.identities).length > 0 ? { pendingIdentity: plan.identities } : {}),
+    ...(result.catchAllIdentity !== undefined ? { catchAllIdentity: result.catchAllIdentity } : {}),
+  });
   const retryAt = now() + plan.delayMs;
   const throttled = result.outcomes.find((o) => o.kind === 'deferred');
   await state.recordWait(

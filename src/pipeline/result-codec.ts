@@ -6,8 +6,44 @@ type Stored = [reason: Reason, mxHost: string, smtpCode: number, enhanced: strin
 /** Longest raw reply kept per address (replies can be long multi-line texts). */
 const MAX_REPLY = 500;
 
+/** Is this UTF-16 unit a C0 control character other than TAB, LF and CR, or DEL? */
+function isHiddenControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) || code === 0x7f;
+}
+
+/** A control character's visible stand-in: its Unicode Control Picture (NUL → `␀`, ESC → `␛`, DEL → `␡`). */
+function controlPicture(code: number): string {
+  return String.fromCharCode(code === 0x7f ? 0x2421 : 0x2400 + code);
+}
+
+/** `s` with every hidden control character replaced by its Control Picture. */
+function showControls(s: string): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const code = s.charCodeAt(i);
+    if (!isHiddenControl(code)) continue;
+    out += s.slice(from, i) + controlPicture(code);
+    from = i + 1;
+  }
+  return from === 0 ? s : out + s.slice(from);
+}
+
+/**
+ * Text a server (or DNS) sent, made safe to store and to write into report.csv: NUL and the other C0 control
+ * characters except TAB, CR and LF (and DEL) become their visible Control Pictures (`␀`, `␇`, …), so a report is
+ * always a file listwash itself reads back (it refuses NUL bytes). At most `max` UTF-16 units, never cutting a
+ * character in two.
+ */
+export function printableText(text: string, max = MAX_REPLY): string {
+  let s = text.length > max ? text.slice(0, max) : text;
+  // A surrogate pair cut in half would be written as U+FFFD: cut before it instead.
+  if (s.length === max && s.length < text.length && /[\uD800-\uDBFF]$/.test(s)) s = s.slice(0, -1);
+  return showControls(s);
+}
+
 export function encodeVerdict(v: Verdict): string {
-  const s: Stored = [v.reason, v.mxHost ?? '', v.smtpCode ?? 0, v.enhancedCode ?? '', (v.smtpReply ?? '').slice(0, MAX_REPLY), v.catchAll === undefined ? 2 : v.catchAll ? 1 : 0];
+  const s: Stored = [v.reason, printableText(v.mxHost ?? ''), v.smtpCode ?? 0, v.enhancedCode ?? '', printableText(v.smtpReply ?? ''), v.catchAll === undefined ? 2 : v.catchAll ? 1 : 0];
   return JSON.stringify(s);
 }
 

@@ -12,7 +12,7 @@
 import type { Queue } from 'bullmq';
 import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
-import { readSample, sniffCsv, type CsvDialect } from '../csv/index.js';
+import { readSample, sniffCsv, verifyCsv, type CsvDialect } from '../csv/index.js';
 import { readCsvBatches } from '../csv/reader.js';
 import { parseLocation, storeFor } from '../storage/index.js';
 import type { AggregateJobData, ProbeJobData, SplitJobData } from './jobs.js';
@@ -99,6 +99,8 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   const sample = await readSample(store, loc, 64 * 1024);
   const dialect: CsvDialect = sniffCsv(sample, data.emailColumn !== undefined ? { emailColumn: data.emailColumn } : {});
   await state.set({ dialect: JSON.stringify(dialect) });
+  // The whole file is checked (text, CSV grammar) before any batch is queued: a file broken far down fails before any probing.
+  await verifyCsv(await store.openRead(loc), dialect);
 
   const s: SplitSummary = { rows: 0, unique: 0, duplicates: 0, invalid: 0, batches: 0, domains: 0 };
   /** Per domain (every domain seen: the count is the summary's), the addresses waiting for its next batch. */

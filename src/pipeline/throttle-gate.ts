@@ -1,11 +1,13 @@
 /**
  * The engine's gate on top of the fleet-wide MX throttle: session slots are Redis leases (renewed
  * while a session runs, expiring if the worker dies), every RCPT waits for the group's GCRA budget,
- * and what hosts say feeds the adaptive limits and the circuit breaker.
+ * and what hosts say feeds the adaptive limits and the circuit breaker — all per (egress identity,
+ * MX group): each identity has the full budget and its own circuit at every host.
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
-import type { GateLease, GateRefusal, HostSignal, ProbeGate } from '../engine/gate.js';
+import type { GateLease, GateRefusal, HostSignal, ProbeGate, ReportDetail } from '../engine/gate.js';
+import type { PermanentRefusal } from '../engine/outcome.js';
 import { MxThrottle, mxThrottleOptionsFromConfig, type ThrottleCounters, type ThrottleGroup } from '../throttle/index.js';
 
 export interface ThrottleGate extends ProbeGate {
@@ -30,6 +32,20 @@ export function withSpacingMargin(group: ThrottleGroup): ThrottleGroup {
   return { ...group, rcptPerSecond: 1000 / (intervalMs + Math.max(MIN_MARGIN_MS, intervalMs * RCPT_SPACING_MARGIN)) };
 }
 
+/** Longest reply a circuit keeps as the evidence of a permanent refusal. */
+const MAX_REFUSAL_REPLY = 500;
+
+/** A permanent refusal as the circuit stores it: the host, a line break, the reply (host names hold no line break). */
+export function encodeRefusal(r: PermanentRefusal): string {
+  return `${r.mxHost}\n${r.reply.slice(0, MAX_REFUSAL_REPLY)}`;
+}
+
+/** The inverse of {@link encodeRefusal}; null for evidence this version did not write. */
+export function decodeRefusal(evidence: string): PermanentRefusal | null {
+  const cut = evidence.indexOf('\n');
+  return cut > 0 ? { mxHost: evidence.slice(0, cut), reply: evidence.slice(cut + 1) } : null;
+}
+
 /** A connection failure this soon after a good session at the same group is read as a ban sign. */
 const REFUSED_AFTER_SUCCESS_MS = 10 * 60_000;
 
@@ -46,14 +62,17 @@ export async function createThrottleGate(cfg: Config, redis: Redis, holderId: st
 
   return {
     throttle,
-    async acquire(mxHost: string): Promise<GateLease | GateRefusal> {
-      const group = withSpacingMargin(throttle.groupFor(mxHost));
+    async acquire(mxHost: string, identity?: string): Promise<GateLease | GateRefusal> {
+      const group = withSpacingMargin(throttle.groupFor(mxHost, identity));
       if (!seen.has(group.key)) {
         await opts.onGroupSeen?.(group.key);
         seen.set(group.key, group);
       }
       const r = await throttle.acquire(group, holderId);
-      if (!r.granted) return { granted: false, retryInMs: r.retryInMs, why: r.why, group: group.key };
+      if (!r.granted) {
+        const refusal = r.permanentRefusal !== undefined ? decodeRefusal(r.permanentRefusal) : null;
+        return { granted: false, retryInMs: r.retryInMs, why: r.why, group: group.key, ...(refusal ? { refusal } : {}) };
+      }
       const leaseId = r.leaseId;
       const renew = setInterval(() => {
         throttle.renew(group, leaseId).catch((err: unknown) => process.emitWarning(`listwash: renewing lease at ${group.key}: ${String(err)}`));
@@ -76,14 +95,15 @@ export async function createThrottleGate(cfg: Config, redis: Redis, holderId: st
         },
       };
     },
-    async report(mxHost: string, signal: HostSignal): Promise<void> {
-      const group = withSpacingMargin(throttle.groupFor(mxHost));
+    async report(mxHost: string, signal: HostSignal, detail: ReportDetail = {}): Promise<void> {
+      const group = withSpacingMargin(throttle.groupFor(mxHost, detail.identity));
+      const refusal = detail.refusal;
       switch (signal) {
         case 'rate_limited':
           await throttle.reportRateLimited(group);
           return;
         case 'blocked':
-          await throttle.reportBlocked(group);
+          await throttle.reportBlocked(group, refusal ? encodeRefusal(refusal) : '');
           return;
         case 'ok':
           lastOk.set(group.key, Date.now());

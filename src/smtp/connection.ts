@@ -6,6 +6,8 @@
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { SocksClient } from 'socks';
+import type { SocksProxy } from '../egress/identity.js';
 import { ReplyReader } from './reply-reader.js';
 import type { SmtpReply } from './reply.js';
 
@@ -21,7 +23,12 @@ export type ConnectionErrorKind =
   /** STARTTLS handshake failed. */
   | 'tls'
   /** The server sent something that is not SMTP. */
-  | 'protocol';
+  | 'protocol'
+  /**
+   * The connection could not leave through its egress: the local source address cannot be bound, or
+   * the SOCKS5 proxy is unreachable, refused our credentials or the request. Says nothing of the MX host.
+   */
+  | 'egress';
 
 export class SmtpConnectionError extends Error {
   constructor(
@@ -50,6 +57,10 @@ export interface ConnectionOptions {
   sessionTimeoutMs?: number;
   /** Aborting destroys the connection; pending waits fail with `closed`. */
   signal?: AbortSignal;
+  /** Local source address of the TCP connection (an egress identity's `bind`). */
+  localAddress?: string;
+  /** Connect through this SOCKS5 proxy (an egress identity's `socks`). */
+  socks?: SocksProxy;
 }
 
 interface Waiter {
@@ -69,7 +80,7 @@ export class SmtpConnection {
   private readonly early: SmtpReply[] = [];
   private failure: SmtpConnectionError | null = null;
   private readonly sessionTimer: NodeJS.Timeout;
-  private readonly opts: Required<Omit<ConnectionOptions, 'signal'>>;
+  private readonly opts: Required<Omit<ConnectionOptions, 'signal' | 'localAddress' | 'socks'>>;
   private readonly onAbort = () => this.destroy(new SmtpConnectionError('closed', 'aborted'));
   private readonly signal: AbortSignal | undefined;
   tls = false;
@@ -96,40 +107,20 @@ export class SmtpConnection {
   }
 
   /**
-   * Connect and wait for the banner. Resolves with the connection and the banner reply
-   * (whatever its code: the caller classifies it).
+   * Connect (directly, from `localAddress` if given, or through the SOCKS5 proxy) and wait for the
+   * banner. Resolves with the connection and the banner reply (whatever its code: the caller
+   * classifies it). Rejects with SmtpConnectionError only.
    */
-  static open(opts: ConnectionOptions): Promise<{ conn: SmtpConnection; banner: SmtpReply }> {
-    return new Promise((resolve, reject) => {
-      if (opts.signal?.aborted) {
-        reject(new SmtpConnectionError('closed', 'aborted'));
-        return;
-      }
-      const socket = netConnect({ host: opts.address, port: opts.port });
-      socket.setNoDelay(true);
-      const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new SmtpConnectionError('connect_timeout', `connect to ${opts.serverName} [${opts.address}]:${opts.port} timed out after ${connectTimeoutMs} ms`));
-      }, connectTimeoutMs);
-      const onError = (err: Error) => {
-        clearTimeout(timer);
-        reject(new SmtpConnectionError('connect_failed', `connect to ${opts.serverName} [${opts.address}]:${opts.port} failed: ${err.message}`, { cause: err }));
-      };
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', onError);
-        const conn = new SmtpConnection(socket, opts);
-        conn.expect(conn.opts.bannerTimeoutMs, 'banner').then(
-          (banner) => resolve({ conn, banner }),
-          (err: SmtpConnectionError) => {
-            conn.destroy(err);
-            reject(err);
-          },
-        );
-      });
-    });
+  static async open(opts: ConnectionOptions): Promise<{ conn: SmtpConnection; banner: SmtpReply }> {
+    if (opts.signal?.aborted) throw new SmtpConnectionError('closed', 'aborted');
+    const socket = opts.socks ? await connectViaSocks(opts, opts.socks) : await connectDirect(opts);
+    const conn = new SmtpConnection(socket, opts);
+    try {
+      return { conn, banner: await conn.expect(conn.opts.bannerTimeoutMs, 'banner') };
+    } catch (err) {
+      conn.destroy(err as SmtpConnectionError);
+      throw err;
+    }
   }
 
   private attach(socket: Socket | TLSSocket): void {
@@ -269,5 +260,68 @@ export class SmtpConnection {
       if (w.timer) clearTimeout(w.timer);
       w.reject(err);
     }
+  }
+}
+
+/** Where a connection goes, for messages: `host [ip]:port`. */
+function target(opts: ConnectionOptions): string {
+  return `${opts.serverName} [${opts.address}]:${opts.port}`;
+}
+
+/** Errors of binding the local source address: the identity's, not the host's. */
+const BIND_ERRORS = new Set(['EADDRNOTAVAIL', 'EADDRINUSE', 'EINVAL', 'EACCES']);
+
+/** A TCP connection to the MX address, from `localAddress` when given, within the connect timeout. */
+function connectDirect(opts: ConnectionOptions): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host: opts.address, port: opts.port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    socket.setNoDelay(true);
+    const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new SmtpConnectionError('connect_timeout', `connect to ${target(opts)} timed out after ${connectTimeoutMs} ms`));
+    }, connectTimeoutMs);
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (opts.localAddress && err.code !== undefined && BIND_ERRORS.has(err.code)) {
+        reject(new SmtpConnectionError('egress', `cannot connect from ${opts.localAddress} to ${target(opts)}: ${err.message}`, { cause: err }));
+      } else {
+        reject(new SmtpConnectionError('connect_failed', `connect to ${target(opts)} failed: ${err.message}`, { cause: err }));
+      }
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
+/**
+ * SOCKS5 answers about the target host, not the proxy: REP 1, 3, 4, 5, 6 (RFC 1928 §6), and a proxy
+ * that closes the connection after the CONNECT request (some answer a failed connect with a short
+ * reply and close). Proxy errors proper — unreachable, credentials refused, REP 2 "not allowed" —
+ * are the identity's.
+ */
+const TARGET_REPLIES = /^(?:Socks5 proxy rejected connection - (?:Failure|NetworkUnreachable|HostUnreachable|ConnectionRefused|TTLExpired)|Socket closed)$/;
+
+/** A TCP connection to the MX address through the SOCKS5 proxy (CONNECT command), within the connect timeout. */
+async function connectViaSocks(opts: ConnectionOptions, proxy: SocksProxy): Promise<Socket> {
+  const via = `SOCKS5 proxy ${proxy.host}:${proxy.port}`;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+  try {
+    const { socket } = await SocksClient.createConnection({
+      proxy: { host: proxy.host, port: proxy.port, type: 5, ...(proxy.userId !== undefined ? { userId: proxy.userId, password: proxy.password ?? '' } : {}) },
+      command: 'connect',
+      destination: { host: opts.address, port: opts.port },
+      timeout: connectTimeoutMs,
+      set_tcp_nodelay: true,
+    });
+    return socket;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (TARGET_REPLIES.test(message)) throw new SmtpConnectionError('connect_failed', `connect to ${target(opts)} via ${via} failed: ${message}`, { cause: err });
+    if (message === 'Proxy connection timed out') throw new SmtpConnectionError('connect_timeout', `connect to ${target(opts)} via ${via} timed out after ${connectTimeoutMs} ms`, { cause: err });
+    throw new SmtpConnectionError('egress', `${via} could not connect us to ${target(opts)}: ${message}`, { cause: err });
   }
 }

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, Redis } from 'ioredis';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
-import { BUILTIN_PROVIDERS, resolveThrottleGroup, type ProviderRule, type ThrottleGroup, type ThrottleLimits } from './providers.js';
+import { BUILTIN_PROVIDERS, identityGroup, resolveThrottleGroup, type ProviderRule, type ThrottleGroup, type ThrottleLimits } from './providers.js';
 
 export interface MxThrottleOptions {
   /** Prefix of every key. Default `listwash:`. */
@@ -65,6 +65,8 @@ export interface AcquireRefused {
   /** Suggested delay before trying again (ms, ≥ 1). */
   retryInMs: number;
   why: RefusalReason;
+  /** Why `open`: the evidence of the permanent refusal that opened the circuit (see `reportBlocked`), if it was one. */
+  permanentRefusal?: string;
 }
 export type AcquireResult = { granted: true; leaseId: string } | AcquireRefused;
 
@@ -85,6 +87,11 @@ export interface CircuitState {
   until: number | null;
   /** Redis time of this answer (ms), to compare `openedAt` without worker clocks. */
   now: number;
+  /**
+   * The evidence given to `reportBlocked` with the permanent refusal that opened (or, while open,
+   * first hardened) this circuit; null when the circuit was opened by signs that may pass.
+   */
+  permanentRefusal: string | null;
 }
 
 export interface RateLimitOutcome {
@@ -131,6 +138,7 @@ export const COUNTER_NAMES = [
   'recoverySteps',
   'successes',
   'blockedSignals',
+  'permanentRefusals',
 ] as const;
 export type ThrottleCounters = Record<(typeof COUNTER_NAMES)[number], number>;
 
@@ -169,6 +177,11 @@ function num(op: string, v: unknown): number {
 /** µs string ('' = none) → ms. */
 function msOrNull(op: string, v: unknown): number | null {
   return v === '' || v === null ? null : num(op, v) / 1000;
+}
+
+/** A script's evidence field ('' = none). */
+function evidenceOrNull(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
 }
 
 function positive(name: string, v: number, integer = false): number {
@@ -216,9 +229,12 @@ export class MxThrottle {
     this.commands = defineCommands(redis, 'lwThr', COMMANDS);
   }
 
-  /** The group (key + limits) of an MX host under this instance's provider rules and defaults. */
-  groupFor(mxHost: string): ThrottleGroup {
-    return resolveThrottleGroup(mxHost, this.options.providers, this.options.defaults);
+  /**
+   * The group (key + limits) of an MX host under this instance's provider rules and defaults, as
+   * egress identity `identity` uses it (see `identityGroup`; default: the plain group).
+   */
+  groupFor(mxHost: string, identity?: string): ThrottleGroup {
+    return identityGroup(resolveThrottleGroup(mxHost, this.options.providers, this.options.defaults), identity);
   }
 
   /** The three Redis keys of a group (same hash tag). */
@@ -238,7 +254,8 @@ export class MxThrottle {
     if (r[0] === 1) return { granted: true, leaseId: typeof r[1] === 'string' ? r[1] : unexpected('acquire', r) };
     const why = r[1];
     if (why !== 'busy' && why !== 'cooldown' && why !== 'open') return unexpected('acquire', r);
-    return { granted: false, why, retryInMs: num('acquire', r[2]) };
+    const evidence = typeof r[3] === 'string' && r[3] !== '' ? r[3] : null;
+    return { granted: false, why, retryInMs: num('acquire', r[2]), ...(evidence !== null ? { permanentRefusal: evidence } : {}) };
   }
 
   /** Extend a lease to `leaseMs` from now. False when it had expired (and was reclaimed) or was released. */
@@ -295,18 +312,23 @@ export class MxThrottle {
     return { steps: num(op, r[0]), maxConnections: num(op, r[1]), rcptPerSecond: 1e6 / num(op, r[2]) };
   }
 
-  /** Ban signs: open the circuit for `openMs` fleet-wide (extends an open one; keeps the first opening time). */
-  async reportBlocked(group: ThrottleGroup): Promise<CircuitState> {
+  /**
+   * Ban signs: open the circuit for `openMs` fleet-wide (extends an open one; keeps the first opening
+   * time). `permanentRefusal`: evidence (any string, e.g. the deciding reply) when the sign is a
+   * refusal that waiting cannot change (a 5xx policy refusal of the prober); the circuit keeps it
+   * while open and hands it out with every `open` refusal, so callers can end addresses at once.
+   */
+  async reportBlocked(group: ThrottleGroup, permanentRefusal = ''): Promise<CircuitState> {
     const op = 'reportBlocked';
-    const r = arr(op, await this.run('blocked', group, this.options.openMs, this.ttlMs));
-    return { open: true, openedAt: num(op, r[1]) / 1000, until: num(op, r[2]) / 1000, now: num(op, r[3]) / 1000 };
+    const r = arr(op, await this.run('blocked', group, this.options.openMs, this.ttlMs, permanentRefusal));
+    return { open: true, openedAt: num(op, r[1]) / 1000, until: num(op, r[2]) / 1000, now: num(op, r[3]) / 1000, permanentRefusal: evidenceOrNull(r[4]) };
   }
 
   async circuitState(group: ThrottleGroup): Promise<CircuitState> {
     const op = 'circuitState';
     const r = arr(op, await this.run('circuit', group));
     const open = num(op, r[0]) === 1;
-    return { open, openedAt: msOrNull(op, r[1]), until: open ? msOrNull(op, r[2]) : null, now: num(op, r[3]) / 1000 };
+    return { open, openedAt: msOrNull(op, r[1]), until: open ? msOrNull(op, r[2]) : null, now: num(op, r[3]) / 1000, permanentRefusal: open ? evidenceOrNull(r[4]) : null };
   }
 
   /** Effective limits, live leases, cooldown and circuit of a group (for reports and tests). */
@@ -324,7 +346,7 @@ export class MxThrottle {
       emissionIntervalMs: ivUs / 1000,
       activeLeases: num(op, r[5]),
       cooldownUntil: cooldownUntil !== null && cooldownUntil > now ? cooldownUntil : null,
-      circuit: { open, openedAt: msOrNull(op, r[4]), until: open ? openUntil : null, now },
+      circuit: { open, openedAt: msOrNull(op, r[4]), until: open ? openUntil : null, now, permanentRefusal: open ? evidenceOrNull(r[7]) : null },
       now,
     };
   }

@@ -207,3 +207,18 @@ export function buildProviderRules(user: readonly ProviderRule[] = [], builtins:
   };
   return [...user.map(withLimits), ...builtins.map(withLimits)];
 }
+
+/** Key prefix of a group as one egress identity uses it: `egress:<identity>:<group key>`. */
+export const IDENTITY_KEY_PREFIX = 'egress:';
+
+/**
+ * The budget of `group` for one egress identity: the same limits under a key of its own, since the
+ * receiving host sees every identity as a client of its own — two identities may each use the full
+ * per-host budget, and a circuit opened for one leaves the others alone. The `default` identity (no
+ * egress file) keeps the plain key, so a fleet without identities keys exactly as before.
+ */
+export function identityGroup(group: ThrottleGroup, identity: string | undefined, defaultIdentity = 'default'): ThrottleGroup {
+  if (identity === undefined || identity === defaultIdentity) return group;
+  return { ...group, key: `${IDENTITY_KEY_PREFIX}${identity}:${group.key}` };
+}
+

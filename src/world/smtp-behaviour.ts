@@ -4,7 +4,7 @@
  * time passed in. Never accepts message data: DATA and BDAT are counted and refused.
  */
 import { ADVERTISED_SIZE } from './smtp-options.js';
-import { SIM_REPLIES, toWire, type HostPolicy } from './smtp-policy.js';
+import { dnsblReply, SIM_REPLIES, toWire, type HostPolicy } from './smtp-policy.js';
 
 /**
  * What the transport must do after sending the reply:
@@ -119,10 +119,7 @@ export class SmtpSession {
     const stats = this.policy.stats;
     stats.command(verb);
     if (verb === 'DATA' || verb === 'BDAT') stats.dataCommands++;
-    if (verb === 'RCPT') {
-      stats.rcptCount++;
-      stats.rcptTimestamps.push(now);
-    }
+    if (verb === 'RCPT') stats.rcpt(this.clientIp, parsePath(arg, 'TO:') ?? '', now);
     const drop = this.policy.opts.dropAfterCommands;
     if (drop !== undefined && this.commands > drop) {
       stats.droppedConnections++;
@@ -137,6 +134,7 @@ export class SmtpSession {
       case 'EHLO':
       case 'HELO':
         if (arg.trim() === '') return R.heloSyntax;
+        stats.client(this.clientIp).greetings.push(arg.trim());
         this.greeted = true;
         this.resetTransaction();
         return verb === 'EHLO' ? this.ehloReply(arg.trim()) : `250 ${this.policy.hostname}\r\n`;
@@ -226,6 +224,7 @@ export class SmtpSession {
     if (to === undefined || to === '') return R.rcptSyntax;
     const p = this.policy;
     if (p.isBanned(this.clientIp, now)) return R.banned;
+    if (p.opts.dnsblStage !== 'connect' && p.dnsbl(this.clientIp)) return toWire(dnsblReply(this.clientIp));
     if (!p.admitRcpt(this.clientIp, now)) return R.rate;
     this.txRcpts++;
     const max = p.opts.maxRcptPerTransaction;

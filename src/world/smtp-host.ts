@@ -168,7 +168,7 @@ class SimConnection {
     this.raw = socket;
     this.stream = socket;
     this.ip = clientIp(socket.remoteAddress);
-    host.stats.connectionOpened();
+    host.stats.connectionOpened(this.ip);
     socket.on('data', this.onData);
     socket.on('error', this.onError);
     socket.on('close', this.onClose);
@@ -217,7 +217,7 @@ class SimConnection {
     this.done = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    this.host.stats.connectionClosed();
+    this.host.stats.connectionClosed(this.ip);
     if (this.admitted) this.host.policy.disconnect(this.ip);
     this.untrack(this);
   };

@@ -66,6 +66,15 @@ export interface SimMxHostOptions {
   banAfterViolations?: number;
   /** Length of a ban. Default 60. */
   banSeconds?: number;
+  /**
+   * Client IPs a DNS blocklist lists (`true`: every client). They are refused with
+   * `554 5.7.1 Service unavailable; Client host [<ip>] blocked using dnsbl.sim.test` — at every RCPT TO (Postfix's
+   * `reject_rbl_client` under `smtpd_recipient_restrictions`), or as the greeting with {@link dnsblStage} `connect`
+   * (the connection stays open; every command but QUIT gets 503). Default: none.
+   */
+  dnsblClients?: true | string[];
+  /** Where listed clients are refused: `rcpt` (default) or `connect`. */
+  dnsblStage?: 'connect' | 'rcpt';
   /** Do not listen at all (a dead host: connections are refused). Read by `start()`. Default false. */
   refuse?: boolean;
   /**

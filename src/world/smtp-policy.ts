@@ -19,6 +19,11 @@ export const SIM_REPLIES = {
   noData: '554 5.5.1 No DATA in simulator',
 } as const;
 
+/** The simulator's DNSBL refusal of client `ip` (Postfix's wording for `reject_rbl_client`). */
+export function dnsblReply(ip: string): string {
+  return `554 5.7.1 Service unavailable; Client host [${ip}] blocked using dnsbl.sim.test`;
+}
+
 /** A reply as sent on the wire: lines joined and terminated with CRLF. */
 export function toWire(reply: string): string {
   return reply.replace(/\r?\n/g, '\r\n') + '\r\n';
@@ -132,6 +137,7 @@ export class HostPolicy {
     }
     c.open++;
     if (this.options.tarpit === true) return { reply: '', close: false, admitted: true, rejecting: false };
+    if (this.options.dnsblStage === 'connect' && this.dnsbl(ip)) return { reply: toWire(dnsblReply(ip)), close: false, admitted: true, rejecting: true };
     const custom = this.options.connectReply;
     if (custom !== undefined) {
       const close = custom.startsWith('421');
@@ -144,6 +150,14 @@ export class HostPolicy {
   disconnect(ip: string): void {
     const c = this.clients.get(ip);
     if (c && c.open > 0) c.open--;
+  }
+
+  /** Whether a DNSBL lists `ip` (see `dnsblClients`); counts the refusal. */
+  dnsbl(ip: string): boolean {
+    const listed = this.options.dnsblClients;
+    if (listed === undefined || (listed !== true && !listed.includes(ip))) return false;
+    this.stats.dnsblRefusals++;
+    return true;
   }
 
   isBanned(ip: string, now: number): boolean {

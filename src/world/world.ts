@@ -21,6 +21,7 @@ import { normalizeName, type SimZone } from './dns-zone.js';
 import { assertLoopback, randomLoopbackSubnet } from './loopback.js';
 import { SimMxHost } from './smtp-host.js';
 import type { SimMxHostOptions } from './smtp-options.js';
+import { maxInWindow } from './smtp-stats.js';
 
 /** One domain of the world. */
 export interface SimDomainSpec {
@@ -122,6 +123,8 @@ export interface SimWorldOptions {
 /** One politeness problem found on a host. */
 export interface PolitenessViolation {
   host: string;
+  /** The client address, for a per-client report. */
+  client?: string;
   kind: 'concurrency' | 'rate' | 'data';
   /** What was observed (peak connections, most RCPTs in a window, DATA/BDAT count). */
   observed: number;
@@ -401,7 +404,8 @@ export class SimWorld {
    * than `rcptPerSecond` RCPTs in any `windowMs` window (default 1000; a caller may pass e.g. 950 to absorb
    * scheduling jitter), and any DATA/BDAT. Empty = polite.
    */
-  politenessReport(limits: { maxConnections: number; rcptPerSecond: number; windowMs?: number }): PolitenessViolation[] {
+  politenessReport(limits: { maxConnections: number; rcptPerSecond: number; windowMs?: number; perClient?: boolean }): PolitenessViolation[] {
+    if (limits.perClient) return this.perClientReport(limits);
     const out: PolitenessViolation[] = [];
     for (const [name, h] of this.hosts) {
       const s = h.stats;
@@ -411,6 +415,23 @@ export class SimWorld {
       const peakRate = s.maxRcptInWindow(limits.windowMs ?? 1000);
       if (peakRate > limits.rcptPerSecond) out.push({ host: name, kind: 'rate', observed: peakRate, limit: limits.rcptPerSecond });
       if (s.dataCommands > 0) out.push({ host: name, kind: 'data', observed: s.dataCommands, limit: 0 });
+    }
+    return out;
+  }
+
+  /**
+   * The same check per (host, client address): the limits each egress identity of a prober must keep
+   * at each host, since every identity is its own client to the host.
+   */
+  private perClientReport(limits: { maxConnections: number; rcptPerSecond: number; windowMs?: number }): PolitenessViolation[] {
+    const out: PolitenessViolation[] = [];
+    for (const [name, h] of this.hosts) {
+      for (const [client, c] of h.stats.clients) {
+        if (c.peakConcurrentConnections > limits.maxConnections) out.push({ host: name, client, kind: 'concurrency', observed: c.peakConcurrentConnections, limit: limits.maxConnections });
+        const peakRate = maxInWindow(c.rcptTimestamps, limits.windowMs ?? 1000);
+        if (peakRate > limits.rcptPerSecond) out.push({ host: name, client, kind: 'rate', observed: peakRate, limit: limits.rcptPerSecond });
+      }
+      if (h.stats.dataCommands > 0) out.push({ host: name, kind: 'data', observed: h.stats.dataCommands, limit: 0 });
     }
     return out;
   }

@@ -236,10 +236,14 @@ describe('parseAddress: never throws', () => {
     expect(r.ok).toBe(false);
   });
 
-  it('treats a non-string as empty', () => {
-    const r = parseAddress(undefined as unknown as string);
+  it.each([undefined, null, {}, { toString: 0 }, { toString: () => 'a@b.com' }, [], Symbol('x')])('treats a non-string value (%#) as empty, without stringifying it', (input) => {
+    const r = parseAddress(input as unknown as string);
     expect(r.ok).toBe(false);
     expect(r.ok === false && r.detail).toBe('empty');
+  });
+
+  it('reads a number as its text', () => {
+    expect(parseAddress(42 as unknown as string)).toMatchObject({ ok: false, input: '42', detail: 'no_at' });
   });
 });
 

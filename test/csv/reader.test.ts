@@ -97,6 +97,32 @@ describe('readCsvRows', () => {
     expect(rows.map((r) => r.fields)).toEqual([['a@example.org', '1'], ['b@example.org', '2']]);
   });
 
+  it('ends a record at a CR alone inside a CRLF file: no two rows are merged (issue 7, item 4)', async () => {
+    const text = 'name,email\r\nA,a@x.test\rB,b@x.test\r\nC,c@x.test\r\n';
+    const rows = await collect(chunked(text, 3), sniffCsv(Buffer.from(text)));
+    expect(rows.map((r) => [r.line, r.fields])).toEqual([
+      [2, ['A', 'a@x.test']],
+      [3, ['B', 'b@x.test']],
+      [4, ['C', 'c@x.test']],
+    ]);
+  });
+
+  it('ends a record at a CR alone inside a LF file, and at a LF inside a CR-only file', async () => {
+    const lf = await collect(chunked('email\na@x.test\rb@x.test\nc@x.test\n'), LF);
+    expect(lf.map((r) => [r.line, r.fields[0]])).toEqual([[2, 'a@x.test'], [3, 'b@x.test'], [4, 'c@x.test']]);
+    const cr = await collect(chunked('email\ra@x.test\nb@x.test\rc@x.test\r'), { ...LF, recordDelimiter: '\r' });
+    expect(cr.map((r) => [r.line, r.fields[0]])).toEqual([[2, 'a@x.test'], [3, 'b@x.test'], [4, 'c@x.test']]);
+  });
+
+  it('keeps a CR alone inside quotes as data, and a quote followed by a CR alone closes its field', async () => {
+    const rows = await collect(chunked('email,note\na@x.test,"one\rtwo"\rb@x.test,"x"\rc@x.test,y\n', 2), LF);
+    expect(rows.map((r) => [r.line, r.fields])).toEqual([
+      [2, ['a@x.test', 'one\rtwo']],
+      [4, ['b@x.test', 'x']],
+      [5, ['c@x.test', 'y']],
+    ]);
+  });
+
   it('reads a CR-only file', async () => {
     const rows = await collect(chunked('email\ra@example.org\rb@example.org\r'), { ...LF, recordDelimiter: '\r' });
     expect(rows.map((r) => [r.line, r.fields])).toEqual([
@@ -165,5 +191,16 @@ describe('readCsvRows', () => {
       break;
     }
     expect(input.destroyed).toBe(true);
+  });
+});
+
+describe("readCsvRows with Excel's sep= line", () => {
+  it('skips the sep= line before the header, and numbers lines from the top of the file', async () => {
+    const text = 'sep=;\nemail;name\nann@example.org;Ann\nbob@example.net;Bob\n';
+    const rows = await collect(chunked(text, 3), sniffCsv(Buffer.from(text)));
+    expect(rows).toEqual([
+      { index: 0, line: 3, fields: ['ann@example.org', 'Ann'] },
+      { index: 1, line: 4, fields: ['bob@example.net', 'Bob'] },
+    ]);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The record parser against csv-parse, the grammar it reimplements: random inputs full of quotes, delimiters, CR,
  * LF, NUL and multi-byte characters, fed in random chunks, must give the same records, the same start lines and the
- * same errors as csv-parse with the options listwash used with it (line numbers derived as the csv-parse-based
- * reader derived them).
+ * same errors as csv-parse with the options listwash reads with — every line break (CRLF, LF, CR alone) ends a
+ * record: `record_delimiter: ['\r\n', '\n', '\r']` (line numbers derived as the csv-parse-based reader derived
+ * them).
  */
 import { Readable } from 'node:stream';
 import { CsvError, type InfoRecord } from 'csv-parse';
@@ -16,7 +17,6 @@ import { seededRandom } from '../../scripts/bench/common.js';
 interface Case {
   text: Buffer;
   delimiter: string;
-  recordDelimiter: '\n' | '\r\n' | '\r';
   hasHeader: boolean;
   relaxQuotes: boolean;
   maxRecordSize: number;
@@ -39,7 +39,7 @@ function reference(c: Case): Outcome {
       delimiter: c.delimiter,
       quote: '"',
       escape: '"',
-      record_delimiter: c.recordDelimiter === '\r' ? ['\r'] : ['\r\n', '\n'],
+      record_delimiter: ['\r\n', '\n', '\r'],
       bom: true,
       relax_column_count: true,
       relax_quotes: c.relaxQuotes,
@@ -67,7 +67,7 @@ function reference(c: Case): Outcome {
 }
 
 function ours(c: Case, chunkSizes: () => number, onlyColumn?: number): Outcome {
-  const parser = new CsvRecordParser({ delimiter: c.delimiter, recordDelimiter: c.recordDelimiter, hasHeader: c.hasHeader, relaxQuotes: c.relaxQuotes, maxRecordSize: c.maxRecordSize, ...(onlyColumn !== undefined ? { onlyColumn } : {}) });
+  const parser = new CsvRecordParser({ delimiter: c.delimiter, hasHeader: c.hasHeader, relaxQuotes: c.relaxQuotes, maxRecordSize: c.maxRecordSize, ...(onlyColumn !== undefined ? { onlyColumn } : {}) });
   const rows: CsvRow[] = [];
   try {
     for (let i = 0; i < c.text.length; ) {
@@ -92,11 +92,9 @@ function randomCase(r: () => number): Case {
   let s = '';
   for (let i = 0; i < n; i++) s += TOKENS[Math.floor(r() * TOKENS.length)];
   const bom = r() < 0.1 ? '\ufeff' : '';
-  const rds = ['\n', '\r\n', '\r'] as const;
   return {
     text: Buffer.from(bom + s, 'utf8'),
     delimiter: r() < 0.8 ? ',' : ';',
-    recordDelimiter: rds[Math.floor(r() * 3)]!,
     hasHeader: r() < 0.5,
     relaxQuotes: r() < 0.8,
     maxRecordSize: r() < 0.3 ? 1 + Math.floor(r() * 20) : 0,
@@ -130,7 +128,7 @@ describe('CsvRecordParser', () => {
   it('agrees with csv-parse on a realistic export read in one piece and byte by byte', () => {
     const lines = ['id,name,email,company,note'];
     for (let i = 0; i < 300; i++) lines.push(`${i},"Doe, J${i}",j${i}@example.org,"Acme ""${i}"" Inc.","multi\r\nline ${i}"`);
-    const c: Case = { text: Buffer.from(lines.join('\r\n') + '\r\n'), delimiter: ',', recordDelimiter: '\r\n', hasHeader: true, relaxQuotes: true, maxRecordSize: 1 << 20 };
+    const c: Case = { text: Buffer.from(lines.join('\r\n') + '\r\n'), delimiter: ',', hasHeader: true, relaxQuotes: true, maxRecordSize: 1 << 20 };
     const want = reference(c);
     expect('rows' in want && want.rows.length).toBe(300);
     expect(ours(c, () => 1 << 20)).toEqual(want);
@@ -138,13 +136,13 @@ describe('CsvRecordParser', () => {
   });
 
   it('refuses a delimiter it cannot read with', () => {
-    expect(() => new CsvRecordParser({ delimiter: '::', recordDelimiter: '\n', hasHeader: false, relaxQuotes: true, maxRecordSize: 0 })).toThrow(/unsupported delimiter/);
-    expect(() => new CsvRecordParser({ delimiter: '"', recordDelimiter: '\n', hasHeader: false, relaxQuotes: true, maxRecordSize: 0 })).toThrow(/unsupported delimiter/);
+    expect(() => new CsvRecordParser({ delimiter: '::', hasHeader: false, relaxQuotes: true, maxRecordSize: 0 })).toThrow(/unsupported delimiter/);
+    expect(() => new CsvRecordParser({ delimiter: '"', hasHeader: false, relaxQuotes: true, maxRecordSize: 0 })).toThrow(/unsupported delimiter/);
   });
 
   it('reads a UTF-16LE file with a byte-order mark, as csv-parse does', () => {
     const text = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email,name\nann@example.org,Ann\n', 'utf16le')]);
-    const parser = new CsvRecordParser({ delimiter: ',', recordDelimiter: '\n', hasHeader: true, relaxQuotes: true, maxRecordSize: 0 });
+    const parser = new CsvRecordParser({ delimiter: ',', hasHeader: true, relaxQuotes: true, maxRecordSize: 0 });
     const rows: CsvRow[] = [];
     for (let i = 0; i < text.length; i += 3) parser.push(text.subarray(i, i + 3), rows);
     parser.end(rows);
@@ -158,7 +156,7 @@ describe('readCsvBatches', () => {
     const parts: Buffer[] = [];
     const buf = Buffer.from(text);
     for (let i = 0; i < buf.length; i += 1000) parts.push(buf.subarray(i, i + 1000));
-    const dialect = { delimiter: ',', recordDelimiter: '\n', hasHeader: true } as const;
+    const dialect = { delimiter: ',', hasHeader: true } as const;
     const batches: CsvRow[][] = [];
     for await (const b of readCsvBatches(Readable.from(parts), dialect)) batches.push(b);
     expect(batches.length).toBeGreaterThan(1);
@@ -176,7 +174,7 @@ describe('readCsvBatches', () => {
     const seen: string[] = [];
     let error: unknown = null;
     try {
-      for await (const b of readCsvBatches(Readable.from([Buffer.from(text)]), { delimiter: ',', recordDelimiter: '\n', hasHeader: true })) seen.push(...b.map((r) => r.fields[0]!));
+      for await (const b of readCsvBatches(Readable.from([Buffer.from(text)]), { delimiter: ',', hasHeader: true })) seen.push(...b.map((r) => r.fields[0]!));
     } catch (err) {
       error = err;
     }

@@ -53,6 +53,11 @@ const cases: Case[] = [
     expect: { recordDelimiter: '\r', hasHeader: true, emailColumn: 0, columnCount: 2 },
   },
   {
+    name: 'a CR alone in a CRLF file ends a record (no widened header from a merged row)',
+    input: b('name,email\r\nA,a@x.test\rB,b@x.test\r\nC,c@x.test\r\n'),
+    expect: { recordDelimiter: '\r\n', hasHeader: true, headers: ['name', 'email'], emailColumn: 1, columnCount: 2 },
+  },
+  {
     name: 'no header: columns synthesised, email column by values',
     input: b('Ann,ann@example.org,1\nBob,bob@example.net,2\nCy,not-an-address,3\n'),
     expect: { delimiter: ',', hasHeader: false, headers: ['col_1', 'col_2', 'col_3'], emailColumn: 1, columnCount: 3 },
@@ -131,9 +136,19 @@ const cases: Case[] = [
     expect: { hasHeader: true, emailColumn: 1 },
   },
   {
-    name: 'ragged rows: widest row sets the column count, extra columns get names',
+    name: 'ragged rows: the header sets the column count, a longer row does not widen it (issue 7, item 7)',
     input: b('name,email\nAnn,ann@example.org\nBob,bob@example.net,extra\nCy,cy@example.com\n'),
-    expect: { hasHeader: true, headers: ['name', 'email', 'col_3'], columnCount: 3, emailColumn: 1 },
+    expect: { hasHeader: true, headers: ['name', 'email'], columnCount: 2, emailColumn: 1 },
+  },
+  {
+    name: 'ragged rows without a header: the most common field count sets the column count',
+    input: b('Ann,ann@example.org\nBob,bob@example.net,extra,more\nCy,cy@example.com\nDi,di@example.org,x\n'),
+    expect: { hasHeader: false, headers: ['col_1', 'col_2'], columnCount: 2, emailColumn: 1 },
+  },
+  {
+    name: 'the column count always includes the email column',
+    input: b('Ann,Lee\nBob,Ray\nCy,Doe,cy@example.com\nDi,Poe\n'),
+    expect: { hasHeader: false, headers: ['col_1', 'col_2', 'col_3'], columnCount: 3, emailColumn: 2 },
   },
   {
     name: 'a sample cut inside a quoted field ignores that partial record',
@@ -179,12 +194,14 @@ describe('sniffCsv rejects', () => {
     { name: 'an xlsx workbook', input: Buffer.concat([zipHeader, b('\0\0[Content_Types].xml....xl/workbook.xml')]), code: 'CSV_NOT_TEXT', message: /Excel \.xlsx.*CSV UTF-8/ },
     { name: 'another zip archive', input: Buffer.concat([zipHeader, b('\0\0list.csv')]), code: 'CSV_NOT_TEXT', message: /ZIP archive/ },
     { name: 'a legacy .xls', input: Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0, 0]), code: 'CSV_NOT_TEXT', message: /\.xls/ },
-    { name: 'gzip', input: Buffer.from([0x1f, 0x8b, 0x08, 0x00]), code: 'CSV_NOT_TEXT', message: /gzip/ },
+    { name: 'gzip', input: Buffer.from([0x1f, 0x8b, 0x08, 0x00]), code: 'CSV_NOT_TEXT', message: /^the file is gzip-compressed; decompress it and upload the CSV file inside$/ },
+    { name: 'an HTML page', input: b('\n<!DOCTYPE html>\n<html><body><table><tr><td>ann@example.org</td></tr></table></body></html>\n'), code: 'CSV_NOT_TEXT', message: /looks like an HTML page/ },
+    { name: 'a JSON document', input: b('[\n  {"email": "ann@example.org"}\n]\n'), code: 'CSV_NOT_TEXT', message: /looks like a JSON document/ },
     { name: 'UTF-16LE with BOM', input: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email\nann@example.org\n', 'utf16le')]), code: 'CSV_NOT_TEXT', message: /UTF-16.*UTF-8/ },
     { name: 'UTF-16BE with BOM', input: Buffer.from([0xfe, 0xff, 0x00, 0x65, 0x00, 0x6d]), code: 'CSV_NOT_TEXT', message: /UTF-16/ },
     { name: 'UTF-16LE without BOM', input: Buffer.from('email\nann@example.org\n', 'utf16le'), code: 'CSV_NOT_TEXT', message: /UTF-16/ },
-    { name: 'NUL bytes in text', input: b('email\nann@example.org\0\0\x01binary\n'), code: 'CSV_NOT_TEXT', message: /NUL bytes/ },
-    { name: 'Latin-1 text', input: Buffer.from('name,email\nJos\xe9,jose@example.es\n', 'latin1'), code: 'CSV_NOT_TEXT', message: /not valid UTF-8 \(byte 0xE9 at offset 14/ },
+    { name: 'NUL bytes in text', input: b('email\nann@example.org\0\0\x01binary\n'), code: 'CSV_NOT_TEXT', message: /^line 2: the file contains NUL bytes/ },
+    { name: 'Latin-1 text', input: Buffer.from('name,email\nJos\xe9,jose@example.es\n', 'latin1'), code: 'CSV_NOT_TEXT', message: /^line 2: the file is not valid UTF-8 \(byte 0xE9 at offset 14/ },
     { name: 'no email column', input: b('name,city\nAnn,Oslo\nBob,Rome\n'), code: 'CSV_NO_EMAIL_COLUMN', message: /"name", "city"/ },
     { name: 'a named column that does not exist', input: b('name,email\nAnn,ann@example.org\n'), opts: { emailColumn: 'mail_address' }, code: 'CSV_NO_EMAIL_COLUMN', message: /"mail_address".*"name", "email"/ },
     { name: 'an index out of range', input: b('name,email\nAnn,ann@example.org\n'), opts: { emailColumn: 2 }, code: 'CSV_NO_EMAIL_COLUMN', message: /index 2 is out of range.*2 column/ },
@@ -197,5 +214,29 @@ describe('sniffCsv rejects', () => {
 
   it('lists the headers it saw in details', () => {
     expect(sniffError(b('a;b;c\n1;2;3\n')).details).toEqual({ headers: ['a', 'b', 'c'] });
+  });
+});
+
+describe("sniffCsv and Excel's sep= line", () => {
+  it('takes the delimiter from a first line `sep=X` and marks that line to be skipped', () => {
+    const got = sniffCsv(b('sep=;\r\nemail;name\r\nann@example.org;Lee, Ann\r\n'));
+    expect(got).toMatchObject({ delimiter: ';', recordDelimiter: '\r\n', sepLine: true, hasHeader: true, headers: ['email', 'name'], emailColumn: 0, columnCount: 2 });
+  });
+
+  it('has no sepLine without such a line', () => {
+    expect(sniffCsv(b('email\nann@example.org\n')).sepLine).toBeUndefined();
+  });
+
+  it('a file of only a sep= line is CSV_EMPTY', () => {
+    expect(sniffError(b('sep=,\n')).code).toBe('CSV_EMPTY');
+  });
+});
+
+describe('sniffCsv on a first record that never ends', () => {
+  it('is CSV_UNTERMINATED_QUOTE naming the line the record starts on', () => {
+    const err = sniffError(b('\n\n"email,name\nann@example.org,Ann\n'));
+    expect(err.code).toBe('CSV_UNTERMINATED_QUOTE');
+    expect(err.message).toMatch(/^line 3: quoted field not terminated/);
+    expect(err.details).toMatchObject({ line: 3 });
   });
 });

@@ -26,6 +26,8 @@ const spec = {
     'banned.test': { mx: [{ host: 'mx.banned.test', preference: 10 }] },
     'refused.test': { mx: [{ host: 'mx.refused.test', preference: 10 }] },
     'policy.test': { mx: [{ host: 'mx.policy.test', preference: 10 }] },
+    'dnsbl.test': { mx: [{ host: 'mx.dnsbl.test', preference: 10 }] },
+    'busyprimary.test': { mx: [{ host: 'mx1.busyprimary.test', preference: 10 }, { host: 'mx2.busyprimary.test', preference: 20 }] },
   },
   hosts: {
     'mx.acme.test': { mailboxes: ['alice', 'Bob', 'info'], full: ['frank'], disabled: ['grace'] },
@@ -43,6 +45,9 @@ const spec = {
     'mx.banned.test': { connectReply: '554 5.7.1 Service unavailable; client host [127.0.0.1] blocked using zen.spamhaus.org' },
     'mx.refused.test': { refuse: true },
     'mx.policy.test': { mailboxes: ['pat'], mailFromReply: '550 5.7.1 Sender rejected by policy' },
+    'mx1.busyprimary.test': { connectReply: '421 4.7.0 mx1.busyprimary.test Too busy, try later' },
+    'mx2.busyprimary.test': { mailboxes: ['heidi'] },
+    'mx.dnsbl.test': { mailboxes: ['x'], dnsblClients: true as const },
   },
 };
 
@@ -198,6 +203,63 @@ describe('DomainVerifier against the simulated world', () => {
       ['mx.busy.test', 'rate_limited'],
       ['mx.banned.test', 'blocked'],
     ]);
+  });
+
+  it('goes on to the next MX when the primary greets with 421, and backs the primary off (rate_limited, never blocked)', async () => {
+    const signals: [string, HostSignal][] = [];
+    const gate: ProbeGate = {
+      acquire: async (h) => ({ granted: true, group: h, release: async () => undefined }),
+      report: async (h, s) => {
+        signals.push([h, s]);
+      },
+    };
+    const out = await verify('busyprimary.test', ['heidi', 'nobody'], {}, { gate });
+    expect(reasons(out)).toEqual(['final:accepted', 'final:mailbox_not_found']);
+    expect(out[0]!.kind === 'final' && out[0]!.verdict.mxHost).toBe('mx2.busyprimary.test');
+    expect(signals).toEqual([
+      ['mx1.busyprimary.test', 'rate_limited'],
+      ['mx2.busyprimary.test', 'ok'],
+    ]);
+  });
+
+  it('tries the next MX while the gate holds the primary in cooldown; with no other MX the addresses wait for it', async () => {
+    const coolPrimary: ProbeGate = {
+      acquire: async (h) => (h === 'mx1.busyprimary.test' ? { granted: false, retryInMs: 30_000, why: 'cooldown', group: h } : { granted: true, group: h, release: async () => undefined }),
+      report: async () => undefined,
+    };
+    expect(reasons(await verify('busyprimary.test', ['heidi'], {}, { gate: coolPrimary }))).toEqual(['final:accepted']);
+    const coolAll: ProbeGate = { acquire: async (h) => ({ granted: false, retryInMs: 30_000, why: 'cooldown', group: h }), report: async () => undefined };
+    const out = await verify('busyprimary.test', ['heidi'], {}, { gate: coolAll });
+    expect(out.map((o) => o.kind === 'deferred' && `${o.why}@${o.group}`)).toEqual(['cooldown@mx2.busyprimary.test']);
+  });
+
+  it('a DNSBL refusal at RCPT is permanent: every address — also those never sent — keeps the server\'s reply, and the gate is told to remember it', async () => {
+    const reports: unknown[][] = [];
+    const gate: ProbeGate = {
+      acquire: async (h) => ({ granted: true, group: h, release: async () => undefined }),
+      report: async (...args) => {
+        reports.push(args);
+      },
+    };
+    const cache = new MemoryTtlCache();
+    const out = await verify('dnsbl.test', ['x', 'y', 'z'], { LISTWASH_RCPT_PER_SESSION: '2' }, { gate, cache });
+    expect(reasons(out)).toEqual(['retry:blocked', 'retry:blocked', 'retry:blocked']);
+    for (const o of out) {
+      expect(o.kind === 'retry' && o.permanent).toBe(true);
+      expect(o.kind === 'retry' && o.verdict.smtpCode).toBe(554);
+      expect(o.kind === 'retry' && o.verdict.smtpReply).toMatch(/^554 5\.7\.1 Service unavailable; Client host \[[0-9.]+\] blocked using dnsbl\.sim\.test$/);
+    }
+    expect(reports).toEqual([['mx.dnsbl.test', 'blocked', { identity: 'default', refusal: { mxHost: 'mx.dnsbl.test', reply: (out[0] as { verdict: { smtpReply: string } }).verdict.smtpReply } }]]);
+    // The catch-all probe was refused too: that says nothing about the domain, so nothing is cached.
+    expect(await cache.get('catchall:dnsbl.test')).toBeNull();
+    expect(world.host('mx.dnsbl.test').stats.connections).toBe(1);
+  });
+
+  it('addresses refused by a circuit that a permanent refusal opened carry that refusal', async () => {
+    const refusal = { mxHost: 'mx.dnsbl.test', reply: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' };
+    const gate: ProbeGate = { acquire: async (h) => ({ granted: false, retryInMs: 300_000, why: 'open', group: h, refusal }), report: async () => undefined };
+    const out = await verify('dnsbl.test', ['x'], {}, { gate });
+    expect(out).toEqual([{ address: 'x@dnsbl.test', kind: 'deferred', retryInMs: 300_000, why: 'open', group: 'mx.dnsbl.test', refusal }]);
   });
 
   it('defers without any connection when the gate refuses a slot', async () => {

@@ -53,4 +53,36 @@ describe('circuit breaker', () => {
     await t.reportSuccess(g);
     expect(await t.circuitState(g)).toMatchObject({ open: false, openedAt: null, until: null });
   });
+
+  it('remembers the permanent refusal that opened it and hands its evidence to every refused acquire until it closes', async () => {
+    const t = fx.throttle({ openMs: 300 });
+    const other = fx.throttle({ openMs: 300 });
+    const g = fx.group(2, 2);
+    const evidence = '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org';
+    expect((await t.reportBlocked(g, evidence)).permanentRefusal).toBe(evidence);
+    expect(await other.acquire(g)).toMatchObject({ granted: false, why: 'open', permanentRefusal: evidence });
+    // A sign that may pass (a 4xx ban sign) while open extends the circuit but keeps the evidence.
+    expect((await other.reportBlocked(g)).permanentRefusal).toBe(evidence);
+    expect((await t.circuitState(g)).permanentRefusal).toBe(evidence);
+    expect((await t.state(g)).circuit.permanentRefusal).toBe(evidence);
+    expect(await t.stats(g)).toMatchObject({ blockedSignals: 2, permanentRefusals: 1 });
+
+    await sleep(350);
+    expect((await t.circuitState(g)).permanentRefusal).toBeNull();
+    // Closed: the next report decides afresh — here a sign that may pass, so no evidence.
+    expect((await t.reportBlocked(g)).permanentRefusal).toBeNull();
+    const refused = await other.acquire(g);
+    expect(refused).toMatchObject({ granted: false, why: 'open' });
+    expect(refused).not.toHaveProperty('permanentRefusal');
+  });
+
+  it('a circuit opened by signs that may pass refuses without evidence, and takes the first permanent refusal while open', async () => {
+    const t = fx.throttle({ openMs: 60_000 });
+    const g = fx.group(2, 2);
+    await t.reportBlocked(g);
+    expect(await t.acquire(g)).not.toHaveProperty('permanentRefusal');
+    await t.reportBlocked(g, 'first');
+    await t.reportBlocked(g, 'second');
+    expect(await t.acquire(g)).toMatchObject({ why: 'open', permanentRefusal: 'first' });
+  });
 });

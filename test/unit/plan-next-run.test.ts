@@ -54,4 +54,32 @@ describe('planNextRun (what happens to addresses a probe run left open)', () => 
     expect(p.pending).toEqual(['a']);
     expect(p.delayMs).toBeGreaterThanOrEqual(cfg.mxCooldownMs);
   });
+
+  it('ends a permanent refusal (a 5xx policy refusal of the prober) at once, with the server\'s reply, and holds signs that may pass', () => {
+    const reply = '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org';
+    const refused: AddressOutcome = { address: 'a', kind: 'retry', retry: 'blocked', permanent: true, verdict: verdict('blocked', { smtpCode: 554, smtpReply: reply }) };
+    const p = planNextRun([refused, blocked('b')], {}, cfg, 1000, noJitter);
+    expect(p.finalize).toEqual([refused]);
+    expect(p.pending).toEqual(['b']);
+    expect(p.why).toBe('held');
+  });
+
+  it('ends addresses refused by a circuit that a permanent refusal opened, with the reply the circuit remembers', () => {
+    const refusal = { mxHost: 'mx.listed.test', reply: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org' };
+    const o: AddressOutcome = { address: 'a', kind: 'deferred', retryInMs: 300_000, why: 'open', group: 'mx.listed.test', refusal };
+    const p = planNextRun([o, deferred('b', 'open', 300_000)], {}, cfg, 1000, noJitter);
+    expect(p.pending).toEqual(['b']);
+    expect(p.finalize).toHaveLength(1);
+    const f = p.finalize[0]!;
+    expect(f.kind === 'final' && [f.address, f.verdict.status, f.verdict.reason, f.verdict.mxHost, f.verdict.smtpCode, f.verdict.enhancedCode, f.verdict.smtpReply]).toEqual([
+      'a', 'unknown', 'blocked', 'mx.listed.test', 554, '5.7.1', refusal.reply,
+    ]);
+  });
+
+  it('pins a greylisted address to the egress identity that got the 4xx, and keeps the pin of an address still waiting', () => {
+    const greyOnB: AddressOutcome = { address: 'a', kind: 'retry', retry: 'greylist', verdict: verdict('greylisted'), identity: 'b' };
+    const p = planNextRun([greyOnB, deferred('c', 'busy'), final('d')], { pendingIdentity: { c: 'a', d: 'a' } }, cfg, 1000, noJitter);
+    expect(p.pending.sort()).toEqual(['a', 'c']);
+    expect(p.identities).toEqual({ a: 'b', c: 'a' });
+  });
 });

@@ -23,9 +23,10 @@ export class RawSmtpClient {
     this.attach(socket);
   }
 
-  static connect(ip: string, port: number): Promise<RawSmtpClient> {
+  /** Connect to `ip:port`, from `localAddress` when given (another loopback client address). */
+  static connect(ip: string, port: number, localAddress?: string): Promise<RawSmtpClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ host: ip, port });
+      const s = connect({ host: ip, port, ...(localAddress ? { localAddress } : {}) });
       s.once('error', reject);
       s.once('connect', () => {
         s.off('error', reject);
@@ -35,8 +36,8 @@ export class RawSmtpClient {
   }
 
   /** Connect and read the banner. */
-  static async open(ip: string, port: number): Promise<{ client: RawSmtpClient; banner: string }> {
-    const client = await RawSmtpClient.connect(ip, port);
+  static async open(ip: string, port: number, localAddress?: string): Promise<{ client: RawSmtpClient; banner: string }> {
+    const client = await RawSmtpClient.connect(ip, port, localAddress);
     return { client, banner: await client.reply() };
   }
 

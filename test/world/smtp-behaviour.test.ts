@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HostPolicy, SimHostStats, SmtpSession, parsePath, type SimMxHostOptions } from '../../src/world/index.js';
+import { HostPolicy, SimHostStats, SmtpSession, dnsblReply, parsePath, type SimMxHostOptions } from '../../src/world/index.js';
 
 function session(opts: SimMxHostOptions = {}, ip = '127.9.9.9'): { s: SmtpSession; policy: HostPolicy; stats: SimHostStats } {
   const stats = new SimHostStats();
@@ -90,6 +90,26 @@ describe('SmtpSession', () => {
     expect(policy.connect('127.9.9.8', 5_000)).toMatchObject({ close: false, admitted: true }); // other client
     expect(run(s, ['RCPT TO:<d@d.test>'], 10_001)).toEqual(['250 2.1.5 OK']);
     expect(policy.connect('127.9.9.9', 10_001).reply).toMatch(/^220 /);
+  });
+
+  it('a DNSBL-listed client is refused at every RCPT with Postfix\'s wording; other clients are answered', () => {
+    const stats = new SimHostStats();
+    const policy = new HostPolicy({ dnsblClients: ['127.0.0.2'], mailboxes: ['bob'] }, stats);
+    const listed = new SmtpSession(policy, '127.0.0.2');
+    const clean = new SmtpSession(policy, '127.0.0.3');
+    run(listed, OPEN);
+    run(clean, OPEN);
+    expect(run(listed, ['RCPT TO:<bob@d.test>'])).toEqual(['554 5.7.1 Service unavailable; Client host [127.0.0.2] blocked using dnsbl.sim.test']);
+    expect(run(clean, ['RCPT TO:<bob@d.test>'])).toEqual(['250 2.1.5 OK']);
+    expect(stats.dnsblRefusals).toBe(1);
+  });
+
+  it('dnsblStage connect: a listed client is greeted with the refusal and gets 503 until QUIT', () => {
+    const stats = new SimHostStats();
+    const policy = new HostPolicy({ dnsblClients: true, dnsblStage: 'connect', mailboxes: ['bob'] }, stats);
+    const d = policy.connect('127.0.0.9', 0);
+    expect(d).toMatchObject({ reply: `${dnsblReply('127.0.0.9')}\r\n`, close: false, admitted: true, rejecting: true });
+    expect(stats.dnsblRefusals).toBe(1);
   });
 
   it('connection limit counts admitted connections per client and frees on disconnect', () => {

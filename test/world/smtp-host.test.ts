@@ -18,8 +18,8 @@ async function startHost(opts: SimMxHostOptions = {}): Promise<SimMxHost> {
   return host;
 }
 
-async function open(host: SimMxHost): Promise<{ client: RawSmtpClient; banner: string }> {
-  const r = await RawSmtpClient.open(host.ip, host.port);
+async function open(host: SimMxHost, localAddress?: string): Promise<{ client: RawSmtpClient; banner: string }> {
+  const r = await RawSmtpClient.open(host.ip, host.port, localAddress);
   clients.push(r.client);
   return r;
 }
@@ -31,8 +31,8 @@ async function connectRaw(host: SimMxHost): Promise<RawSmtpClient> {
 }
 
 /** Open a session and get as far as an open MAIL FROM transaction. */
-async function inTransaction(host: SimMxHost, from = 'probe@sender.test'): Promise<RawSmtpClient> {
-  const { client } = await open(host);
+async function inTransaction(host: SimMxHost, from = 'probe@sender.test', localAddress?: string): Promise<RawSmtpClient> {
+  const { client } = await open(host, localAddress);
   expect(await client.cmd('EHLO prober.test')).toMatch(/^250-/);
   expect(await client.cmd(`MAIL FROM:<${from}>`)).toBe('250 2.1.0 Ok');
   return client;
@@ -395,5 +395,25 @@ describe('SimMxHost: stats', () => {
     expect(host.stats.maxRcptInWindow()).toBe(0);
     expect(host.stats.peakConcurrentConnections).toBe(1);
     expect(host.stats.currentConnections).toBe(1);
+  });
+
+  it('keeps per-client counters: connections, peak concurrency, RCPT times and recipients of each client address', async () => {
+    const host = await startHost({ catchAll: true });
+    const a1 = await inTransaction(host, 'p@s.test', '127.0.0.2');
+    const a2 = await inTransaction(host, 'p@s.test', '127.0.0.2');
+    const b = await inTransaction(host, 'p@s.test', '127.0.0.3');
+    await a1.cmd('RCPT TO:<x@d.test>');
+    await a2.cmd('RCPT TO:<y@d.test>');
+    await b.pipeline(['RCPT TO:<x@d.test>', 'RCPT TO:<z@d.test>']);
+    const a = host.stats.clients.get('127.0.0.2')!;
+    expect([a.connections, a.peakConcurrentConnections, a.recipients]).toEqual([2, 2, ['x@d.test', 'y@d.test']]);
+    const bs = host.stats.clients.get('127.0.0.3')!;
+    expect([bs.connections, bs.peakConcurrentConnections, bs.recipients, bs.rcptTimestamps.length]).toEqual([1, 1, ['x@d.test', 'z@d.test'], 2]);
+    expect(host.stats.rcptCount).toBe(4);
+    a1.close();
+    await waitFor(() => host.stats.clients.get('127.0.0.2')!.currentConnections === 1);
+    host.resetStats();
+    expect([...host.stats.clients.keys()].sort()).toEqual(['127.0.0.2', '127.0.0.3']); // still connected
+    expect(host.stats.clients.get('127.0.0.2')).toMatchObject({ connections: 0, peakConcurrentConnections: 1, recipients: [] });
   });
 });

@@ -136,6 +136,26 @@ describe('SimWorld with the demo spec', () => {
     ]);
   });
 
+  it('politenessReport per client: each client address is held to the limits on its own', async () => {
+    const host = world.host('mx.catchall.test');
+    // The last test's connections close asynchronously at the host; start from none open.
+    for (let i = 0; i < 200 && host.stats.currentConnections > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    world.resetStats();
+    const fromA = await Promise.all([0, 1].map(() => RawSmtpClient.open(host.ip, world.smtpPort, '127.0.0.2')));
+    const fromB = await Promise.all([0, 1].map(() => RawSmtpClient.open(host.ip, world.smtpPort, '127.0.0.3')));
+    try {
+      const { client } = fromA[0]!;
+      await client.cmd('EHLO p.test');
+      await client.cmd('MAIL FROM:<p@s.test>');
+      await client.pipeline(['RCPT TO:<a@catchall.test>', 'RCPT TO:<b@catchall.test>', 'RCPT TO:<c@catchall.test>']);
+    } finally {
+      for (const o of [...fromA, ...fromB]) o.client.close();
+    }
+    // Four connections at the host, but two per client: only client a's RCPT burst breaks a per-client limit.
+    expect(world.politenessReport({ maxConnections: 2, rcptPerSecond: 2, perClient: true })).toEqual([{ host: 'mx.catchall.test', client: '127.0.0.2', kind: 'rate', observed: 3, limit: 2 }]);
+    expect(world.politenessReport({ maxConnections: 2, rcptPerSecond: 3 }).map((v) => v.kind)).toEqual(['concurrency']);
+  });
+
   it('host() throws SIM_WORLD for an unknown name', () => {
     let err: unknown;
     try {

@@ -11,18 +11,19 @@
     ARGV[5] key TTL (ms)
   Output:
     {1, leaseId}                              granted (also when the same lease asks again)
-    {0, 'open'|'cooldown'|'busy', retryInMs}  refused
+    {0, 'open', retryInMs, evidence or ''}    refused: circuit open (evidence of a permanent refusal, see blocked-3.lua)
+    {0, 'cooldown'|'busy', retryInMs}         refused
 ]]
 --- @include "prelude.lua"
 local now = now_us()
 local lease_id = ARGV[1]
 local lease_ms = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[5])
-local st = redis.call('HMGET', KEYS[2], 'conn', 'cool', 'open')
+local st = redis.call('HMGET', KEYS[2], 'conn', 'cool', 'open', 'perm')
 local open_until = tonumber(st[3])
 if open_until and now < open_until then
   bump('openRefusals', 1, ttl)
-  return {0, 'open', ceil_ms(open_until - now)}
+  return {0, 'open', ceil_ms(open_until - now), st[4] or ''}
 end
 local cool_until = tonumber(st[2])
 if cool_until and now < cool_until then

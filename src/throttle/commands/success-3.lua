@@ -22,7 +22,7 @@ bump('successes', 1, ttl)
 local st = redis.call('HMGET', KEYS[2], 'conn', 'iv', 'step', 'open', 'opened')
 if st[5] then
   local open_until = tonumber(st[4])
-  if not open_until or now >= open_until then redis.call('HDEL', KEYS[2], 'opened', 'open') end
+  if not open_until or now >= open_until then redis.call('HDEL', KEYS[2], 'opened', 'open', 'perm') end
 end
 if not st[1] and not st[2] then return {0, cfg_conn, fmt(cfg_iv), fmt(now)} end
 local conn = eff_conn(cfg_conn, st[1])

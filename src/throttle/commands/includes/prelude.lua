@@ -7,6 +7,7 @@
                           cool      cooldown end (µs)           lastsig  last halving (µs)
                           step      recovery reference time (µs)
                           open      circuit open until (µs)     opened   when the circuit first opened (µs)
+                          perm      evidence of the permanent refusal that opened the circuit (absent: none)
     KEYS[3] stats   HASH  counters (HINCRBY)
 
   All times come from TIME in microseconds (~1.7e15 < 2^53, exact in a Lua double) and are stored

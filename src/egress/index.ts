@@ -1,0 +1,3 @@
+export * from './identity.js';
+export * from './pool.js';
+export * from './stats.js';

@@ -1,0 +1,49 @@
+/**
+ * listwash reads its own output: a report.csv is a valid input for another `listwash clean`, whatever the servers
+ * answered — also a reply holding NUL and other control characters (issue 7, item 8).
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CleanHarness } from './clean-harness.js';
+
+let h: CleanHarness;
+
+beforeAll(async () => {
+  h = await CleanHarness.start({
+    domains: { 'ok.test': { mx: [{ host: 'mx.ok.test', preference: 10 }] }, 'gone.test': { nxdomain: true } },
+    hosts: {
+      'mx.ok.test': {
+        mailboxes: ['ann'],
+        rcptReplies: { nul: '550 5.1.1 <nul@ok.test>: no\u0000such\u0007user\u001b[1m', multi: '550-5.1.1 first line\n550 5.1.1 second\u0000line' },
+      },
+    },
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('a report.csv is a valid input of listwash clean', () => {
+  it('when a server reply holds NUL and other control characters: they are written as visible stand-ins', async () => {
+    const input = join(h.dir, 'list.csv');
+    await writeFile(input, 'email,name\nann@ok.test,Ann\nnul@ok.test,Nul\nmulti@ok.test,Multi\nx@gone.test,X\nnot an address,Y\n');
+    const first = await h.clean(input);
+    expect(first.error).toBeNull();
+    expect(first.exitCode).toBe(0);
+    const report = await h.report(first);
+    const byEmail = new Map(report.rows.map((r) => [r.email, r]));
+    expect(byEmail.get('nul@ok.test')).toMatchObject({ status: 'undeliverable', reason: 'mailbox_not_found', smtp_reply: '550 5.1.1 <nul@ok.test>: no␀such␇user␛[1m' });
+    expect(byEmail.get('multi@ok.test')?.smtp_reply).toBe('550-5.1.1 first line\n550 5.1.1 second␀line');
+
+    const second = await h.clean(join(first.out, 'report.csv'), ['--email-column', 'email']);
+    expect(second.error).toBeNull();
+    expect(second.exitCode).toBe(0);
+    const again = await h.report(second);
+    expect(again.rows).toHaveLength(5);
+    // The first report's columns come back as they were, its verdicts again beside them.
+    expect(again.rows.map((r) => [r.email, r.smtp_reply])).toEqual(report.rows.map((r) => [r.email, r.smtp_reply]));
+    expect(again.header.slice(0, report.header.length)).toEqual(report.header);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * One simulated world plus one in-process pipeline (split, probe and aggregate workers on real Redis)
+ * for a test file: start it in `beforeAll`, clean lists from CSV text, stop it in `afterAll` (workers
+ * closed, keys dropped, world stopped, temporary folder removed).
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from '../../src/config.js';
+import { ListwashService } from '../../src/pipeline/service.js';
+import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
+import { dropKeys, pipelineConfig, reportRows, testPrefix } from './helpers.js';
+
+export interface CleanedList {
+  listId: string;
+  output: string;
+  rows: Record<string, string>[];
+  summary: Record<string, unknown>;
+}
+
+export class PipelineFixture {
+  world!: SimWorld;
+  cfg!: Config;
+  svc!: ListwashService;
+  private dir = '';
+  readonly prefix = testPrefix();
+  private readonly run = `fx-${process.pid}-${Date.now()}`;
+
+  /** Start the world, then a service with every worker kind; `env` overrides the pipeline test settings. */
+  async start(spec: SimWorldSpec, env: Record<string, string> = {}, probeConcurrency = 4): Promise<this> {
+    this.world = await SimWorld.start(spec);
+    this.dir = await mkdtemp(join(tmpdir(), 'lw-fx-'));
+    this.cfg = pipelineConfig(this.world, this.prefix, null, env);
+    this.svc = new ListwashService(this.cfg);
+    await this.svc.startWorkers({ split: true, probe: true, aggregate: true, probeConcurrency });
+    return this;
+  }
+
+  /** Clean a list given as CSV text; resolves with report.csv's rows and summary.json once the list is done. */
+  async clean(name: string, csv: string, timeoutMs = 30_000): Promise<CleanedList> {
+    const input = join(this.dir, `${name}.csv`);
+    await writeFile(input, csv);
+    const output = join(this.dir, `${name}-out`) + '/';
+    const { listId } = await this.svc.submit({ input, output, listId: `${this.run}-${name}` });
+    await this.svc.waitUntilDone(listId, { timeoutMs, pollMs: 100 });
+    const { rows } = reportRows(await readFile(join(output, 'report.csv'), 'utf8'));
+    const summary = JSON.parse(await readFile(join(output, 'summary.json'), 'utf8')) as Record<string, unknown>;
+    return { listId, output, rows, summary };
+  }
+
+  async stop(): Promise<void> {
+    await this.svc?.close();
+    if (this.cfg) await dropKeys(this.cfg.redisUrl, this.prefix);
+    await this.world?.stop();
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A CSV with an `email` header and one address per row. */
+export function emailCsv(addresses: readonly string[]): string {
+  return ['email', ...addresses].join('\n') + '\n';
+}
