@@ -19,13 +19,20 @@ interface SettingSpec {
   default: string | undefined;
   min?: number;
   max?: number;
+  /**
+   * Lists only. An empty value is an error unless `emptyMeans` says what an empty list does (then the doc says it too);
+   * `none` is the explicit word for an empty list where one turns something off. Empty items (`1,,2`, `1,2,`) are
+   * always errors.
+   */
+  emptyMeans?: string;
+  none?: string;
   doc: string;
 }
 
 export const SETTINGS = {
   redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', doc: 'Redis (BullMQ queues, throttle, caches). `rediss://` for TLS.' },
   queuePrefix: { env: 'LISTWASH_QUEUE_PREFIX', kind: 'string', default: '{listwash}', doc: 'BullMQ prefix and key prefix for all listwash keys. Keep the `{…}` hash tag on Redis Cluster.' },
-  dnsServers: { env: 'LISTWASH_DNS_SERVERS', kind: 'list', default: '', doc: 'DNS servers, `ip[:port]` comma-separated. Empty: the system resolvers (/etc/resolv.conf).' },
+  dnsServers: { env: 'LISTWASH_DNS_SERVERS', kind: 'list', default: '', emptyMeans: 'the system resolvers', doc: 'DNS servers, `ip[:port]` comma-separated. Empty: the system resolvers (/etc/resolv.conf).' },
   dnsTimeoutMs: { env: 'LISTWASH_DNS_TIMEOUT_MS', kind: 'int', default: '3000', min: 50, doc: 'Timeout of one DNS query attempt.' },
   dnsTries: { env: 'LISTWASH_DNS_TRIES', kind: 'int', default: '2', min: 1, max: 10, doc: 'Attempts per DNS query (rotating over the servers) before the answer is `temporary_failure`.' },
   dnsCacheMaxTtlSec: { env: 'LISTWASH_DNS_CACHE_MAX_TTL', kind: 'int', default: '3600', min: 0, doc: 'Upper bound on how long a DNS answer is cached (its own TTL is honoured below this).' },
@@ -50,7 +57,7 @@ export const SETTINGS = {
   blockedPatienceSec: { env: 'LISTWASH_BLOCKED_PATIENCE_SEC', kind: 'int', default: '900', min: 0, doc: 'How long a host whose circuit is open (ban signs that may pass: 4xx refusals of the prober) or that rate-limits us keeps its addresses waiting before they end `unknown/blocked` (or their last answer). A permanent refusal (a 5xx policy refusal such as a DNSBL listing) ends them at once, with the server\'s reply.' },
   providersFile: { env: 'LISTWASH_PROVIDERS_FILE', kind: 'string', default: '', doc: 'JSON file of per-provider throttle overrides: `[{"pattern":"*.google.com","maxConnections":5,"rcptPerSecond":10}]`. Built-in groups (Google, Microsoft, Yahoo, …) apply without it.' },
   egressFile: { env: 'LISTWASH_EGRESS_FILE', kind: 'string', default: '', doc: 'JSON file of egress identities: `[{"name":"ip2","bind":"192.0.2.2","helo":"v2.example.org","mailFrom":"probe@example.org"},{"name":"p1","socks":"socks5://user:pass@10.0.0.9:1080","helo":"v3.example.org","mailFrom":"probe@example.org"}]`. Each gets its own per-host throttle budget and circuit. Empty: one identity (`default`) from `LISTWASH_HELO_NAME` / `LISTWASH_MAIL_FROM`.' },
-  greylistRetryDelays: { env: 'LISTWASH_GREYLIST_RETRY_DELAYS', kind: 'intList', default: '60,300,900,1800', min: 0, doc: 'Seconds to wait before each retry of a 4xx-answered address; after the last it is `unknown/greylisted`.' },
+  greylistRetryDelays: { env: 'LISTWASH_GREYLIST_RETRY_DELAYS', kind: 'intList', default: '60,300,900,1800', min: 0, none: 'no greylist retries', doc: 'Seconds to wait before each retry of a 4xx-answered address; after the last it is `unknown/greylisted`. `none`: no retries (a 4xx answer is final at once). Empty is an error.' },
   batchSize: { env: 'LISTWASH_BATCH_SIZE', kind: 'int', default: '500', min: 1, max: 100000, doc: 'Most unique addresses in one per-domain batch job.' },
   workerConcurrency: { env: 'LISTWASH_WORKER_CONCURRENCY', kind: 'int', default: '16', min: 1, max: 1000, doc: 'Batch jobs one worker process runs at once.' },
   stalledIntervalMs: { env: 'LISTWASH_STALLED_INTERVAL_MS', kind: 'int', default: '15000', min: 100, max: 3600000, doc: 'How often each worker looks for jobs whose worker died (lock expired) and puts them back in the queue.' },
@@ -58,16 +65,16 @@ export const SETTINGS = {
   jobTtlSec: { env: 'LISTWASH_JOB_TTL', kind: 'int', default: '604800', min: 60, doc: "Per-list Redis state (results, counters) expires this long after the list's last activity." },
   cacheTtlSec: { env: 'LISTWASH_CACHE_TTL', kind: 'int', default: '3600', min: 0, doc: 'Catch-all results are shared in Redis this long.' },
   doctorPort25Host: { env: 'LISTWASH_DOCTOR_PORT25_HOST', kind: 'string', default: 'gmail-smtp-in.l.google.com', doc: "Well-known MX that `listwash doctor` (and every worker at start) connects to, to see whether outbound port 25 is open: `host` or `host:port` (port default `LISTWASH_SMTP_PORT`). It reads the 220 greeting and sends QUIT, nothing else." },
-  doctorTargets: { env: 'LISTWASH_DOCTOR_TARGETS', kind: 'list', default: '', doc: "Addresses the doctor's port-25 check may connect to, as in `LISTWASH_ALLOWED_TARGETS`. Empty: the same as `LISTWASH_ALLOWED_TARGETS`." },
+  doctorTargets: { env: 'LISTWASH_DOCTOR_TARGETS', kind: 'list', default: '', emptyMeans: 'the same as LISTWASH_ALLOWED_TARGETS', doc: "Addresses the doctor's port-25 check may connect to, as in `LISTWASH_ALLOWED_TARGETS`. Empty: the same as `LISTWASH_ALLOWED_TARGETS`." },
   doctorTimeoutMs: { env: 'LISTWASH_DOCTOR_TIMEOUT_MS', kind: 'int', default: '5000', min: 10, max: 120000, doc: "The doctor's port-25 check: timeout of the TCP connect, and again of the wait for the greeting." },
   doctorIp: { env: 'LISTWASH_DOCTOR_IP', kind: 'string', default: '', doc: "The prober's public IP, for the doctor's reverse DNS, SPF and DNSBL checks when it sits behind NAT (as `listwash doctor --ip`). Empty: an identity's public `bind` address, else the local address of the port-25 check's connection." },
-  dnsblZones: { env: 'LISTWASH_DNSBL_ZONES', kind: 'list', default: 'zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org,psbl.surriel.com,dnsbl-1.uceprotect.net', doc: 'DNS blocklists the doctor looks the egress IP up on (comma-separated zones).' },
+  dnsblZones: { env: 'LISTWASH_DNSBL_ZONES', kind: 'list', default: 'zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org,psbl.surriel.com,dnsbl-1.uceprotect.net', emptyMeans: 'no blocklist lookups', doc: 'DNS blocklists the doctor looks the egress IP up on (comma-separated zones). Empty: none (the check says it was skipped).' },
   doctorAtStart: { env: 'LISTWASH_DOCTOR_AT_START', kind: 'bool', default: 'true', doc: "`listwash worker` runs the doctor's checks at start and logs one line per check (it starts either way)." },
   logLevel: { env: 'LISTWASH_LOG_LEVEL', kind: 'string', default: 'info', doc: 'Worker log level: `fatal`, `error`, `warn`, `info` (one line per list event, finished batch and throttle signal), `debug`, `trace`, `silent`.' },
   logFormat: { env: 'LISTWASH_LOG_FORMAT', kind: 'string', default: 'auto', doc: 'Log lines on stderr: `json` (one JSON object a line), `pretty` (readable), `auto` (pretty on a terminal, else JSON).' },
   apiHost: { env: 'LISTWASH_API_HOST', kind: 'string', default: '127.0.0.1', doc: 'Address `listwash serve` listens on (`--host` wins). `0.0.0.0` listens on every interface.' },
   apiPort: { env: 'LISTWASH_API_PORT', kind: 'int', default: '8080', min: 0, max: 65535, doc: 'Port of `listwash serve` (`--port` wins; 0 picks a free port).' },
-  apiKeys: { env: 'LISTWASH_API_KEYS', kind: 'list', default: '', doc: 'HTTP API keys, comma-separated `name:token` pairs (token ≥ 16 characters). A key sees only the lists it submitted. Never logged.' },
+  apiKeys: { env: 'LISTWASH_API_KEYS', kind: 'list', default: '', emptyMeans: 'no keys from this variable', doc: 'HTTP API keys, comma-separated `name:token` pairs (token ≥ 16 characters). A key sees only the lists it submitted. Never logged. Empty: no keys from this variable (see the keys file and the admin key).' },
   apiKeysFile: { env: 'LISTWASH_API_KEYS_FILE', kind: 'string', default: '', doc: 'JSON file of API keys with per-key restrictions: `{"keys":[{"name":"crm","token":"…","inputPrefixes":["s3://in/crm/"],"outputPrefixes":["s3://out/crm/"],"admin":false}]}` (`tokenSha256` instead of `token` keeps the secret out of the file).' },
   adminKey: { env: 'LISTWASH_ADMIN_KEY', kind: 'string', default: '', doc: 'Token of the key named `admin`: opens the queue dashboard (`/admin/queues`) and `/metrics`, and works as an API key for its own lists.' },
   apiPublicUrl: { env: 'LISTWASH_API_PUBLIC_URL', kind: 'string', default: '', doc: "The API's address as clients reach it (e.g. `https://listwash.example.org`), for download links of local files. Empty: taken from each request's Host header." },
@@ -102,6 +109,24 @@ function parseInt10(name: string, spec: SettingSpec, raw: string): number {
   return n;
 }
 
+/**
+ * The comma-separated items of a list setting, trimmed. `none` (where the setting has it) is the empty list; an empty
+ * value is the empty list only where the setting says what that means (`emptyMeans`); an empty item is always an error —
+ * a stray comma must not silently drop a value.
+ */
+function listItems(name: string, spec: SettingSpec, raw: string): string[] {
+  const t = raw.trim();
+  if (spec.none !== undefined && t.toLowerCase() === 'none') return [];
+  if (t === '') {
+    if (spec.emptyMeans !== undefined) return [];
+    fail(name, spec.env, spec.none !== undefined ? `is empty; set it to \`none\` for ${spec.none}` : 'is empty; expected a comma-separated list');
+  }
+  const items = t.split(',').map((s) => s.trim());
+  const gap = items.indexOf('');
+  if (gap !== -1) fail(name, spec.env, `item ${gap + 1} of ${JSON.stringify(raw)} is empty (a stray comma?)`);
+  return items;
+}
+
 function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
   switch (spec.kind) {
     case 'int':
@@ -113,18 +138,17 @@ function parseValue(name: string, spec: SettingSpec, raw: string): unknown {
       return fail(name, spec.env, `expected true/false, got ${JSON.stringify(raw)}`);
     }
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    case 'intList': {
-      const parts = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-      return parts.map((p) => parseInt10(name, spec, p));
-    }
+      return listItems(name, spec, raw);
+    case 'intList':
+      return listItems(name, spec, raw).map((p) => parseInt10(name, spec, p));
     case 'string':
       return raw.trim();
   }
 }
 
 function fileValueToRaw(name: string, spec: SettingSpec, v: unknown): string {
-  if (Array.isArray(v)) return v.map(String).join(',');
+  // An empty array is the explicit empty list where the setting has one (`none`).
+  if (Array.isArray(v)) return v.length === 0 && spec.none !== undefined ? 'none' : v.map(String).join(',');
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
   return fail(name, spec.env, `config file value must be a string, number, boolean or array`);
 }

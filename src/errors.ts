@@ -11,8 +11,14 @@ export const ErrorCodes = {
   STORAGE_BAD_URL: 'STORAGE_BAD_URL',
   /** The object or file does not exist. */
   STORAGE_NOT_FOUND: 'STORAGE_NOT_FOUND',
-  /** Reading or writing storage failed. */
+  /** Reading or writing storage failed (other than the specific storage codes below). */
   STORAGE_IO: 'STORAGE_IO',
+  /** The storage is read-only (EROFS): nothing can be written there. Permanent. */
+  STORAGE_READ_ONLY: 'STORAGE_READ_ONLY',
+  /** The storage refused access: permission denied (EACCES/EPERM), S3 `AccessDenied`/HTTP 403, unknown or bad credentials. Permanent. */
+  STORAGE_ACCESS_DENIED: 'STORAGE_ACCESS_DENIED',
+  /** No space left on the device (ENOSPC) or the disk quota is used up (EDQUOT). Permanent for the run. */
+  STORAGE_NO_SPACE: 'STORAGE_NO_SPACE',
   /** The input is not a text CSV (binary, wrong encoding). */
   CSV_NOT_TEXT: 'CSV_NOT_TEXT',
   /** The input is empty. */

@@ -31,9 +31,9 @@ export { MailResolver, MemoryTtlCache, type MailRoute, type TtlCache } from './d
 export { TargetPolicy } from './net/targets.js';
 export { createVerifier, DomainVerifier, OPEN_GATE, type AddressOutcome, type DomainResult, type ProbeGate, type GateLease, type GateRefusal, type HostSignal } from './engine/index.js';
 export { ListwashService, type SubmitOptions, type WorkerSelection } from './pipeline/service.js';
-export { REPORT_COLUMNS, STATUS_FILES, type Summary } from './pipeline/aggregate.js';
+export { REPORT_COLUMNS, STATUS_FILES, STATUS_FILE_COLUMNS, OUTPUT_FILES, SUMMARY_FILE, escapeFormula, type Summary } from './pipeline/aggregate.js';
 export { MxThrottle, resolveThrottleGroup, BUILTIN_PROVIDERS, type ThrottleGroup, type ProviderRule } from './throttle/index.js';
-export { parseLocation, storeFor, type Location, type Store } from './storage/index.js';
+export { parseLocation, storeFor, checkOutputWritable, isPermanentStorageError, type Location, type Store } from './storage/index.js';
 export { sniffCsv, readCsvRows, type CsvDialect } from './csv/index.js';
 export { doctor, checkSpf, runChecks, type DoctorIdentity, type DoctorReport, type CheckResult, type SpfVerdict } from './doctor/index.js';
 export { SimWorld, demoWorld, type SimWorldSpec } from './world/index.js';

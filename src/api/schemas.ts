@@ -86,6 +86,7 @@ export const CreateListJson = Type.Object(
     emailColumn: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Integer({ minimum: 0 })], { description: 'Header name or 0-based index of the email column. Default: detected.' })),
     callbackUrl: Type.Optional(CallbackUrl),
     id: Type.Optional(ListId),
+    escapeFormulas: Type.Optional(Type.Boolean({ description: "Escape cells that spreadsheets would run as formulas (`=`, `+`, `-`, `@`, tab, CR) with a leading `'` in every output CSV." })),
   },
   { additionalProperties: false },
 );
@@ -98,6 +99,7 @@ export const CreateListFields = Type.Object(
     emailColumn: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Header name, or a 0-based index written as digits.' })),
     callbackUrl: Type.Optional(CallbackUrl),
     id: Type.Optional(ListId),
+    escapeFormulas: Type.Optional(Type.Enum(['true', 'false'], { description: 'Escape formula-like cells in the output CSVs.' })),
   },
   { additionalProperties: false },
 );
@@ -204,5 +206,10 @@ export const DownloadBody = Type.Unsafe<unknown>({ type: 'string', format: 'bina
 
 /* The schemas describe what the service returns: these fail to compile when the two drift apart. */
 type Fits<T extends true> = T;
+/** Fields the service returns that the schema does not describe (must be none). */
+type ListExtra = Exclude<keyof ListView, keyof ListBody>;
+type VerifyExtra = Exclude<keyof VerifyNowAnswer['results'][number], keyof VerifyBody['results'][number]>;
 export type _ListFits = Fits<ListView extends ListBody ? true : false>;
+export type _ListComplete = Fits<[ListExtra] extends [never] ? true : false>;
 export type _VerifyFits = Fits<VerifyNowAnswer extends VerifyBody ? true : false>;
+export type _VerifyComplete = Fits<[VerifyExtra] extends [never] ? true : false>;

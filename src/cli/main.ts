@@ -1,9 +1,9 @@
 /**
  * `listwash` command line.
  *
- *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
  *   listwash worker [--only split,probe,aggregate] [--concurrency N]
- *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+ *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
  *   listwash status <id>
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
@@ -18,11 +18,12 @@ import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from 
 import { runDemo } from './demo.js';
 
 export const USAGE = `usage:
-  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
         Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
+        --escape-formulas: prefix ' to cells that start with = + - @ tab CR (for files opened in spreadsheets).
   listwash worker [--only split,probe,aggregate] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
-  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX]
+  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
@@ -68,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
           quiet: { type: 'boolean', short: 'q' },
           host: { type: 'string' },
           port: { type: 'string' },
+          'escape-formulas': { type: 'boolean' },
           offline: { type: 'boolean' },
           ip: { type: 'string' },
           json: { type: 'boolean' },
@@ -83,7 +85,13 @@ export async function main(argv: string[]): Promise<number> {
       const input = positionals[0];
       if (!input || positionals.length > 1) usage(`${cmd} takes exactly one input location`);
       if (!values.out) usage(`${cmd} needs --out <prefix>`);
-      const opts = { input, output: values.out, ...(values.id ? { listId: values.id } : {}), ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}) };
+      const opts = {
+        input,
+        output: values.out,
+        ...(values.id ? { listId: values.id } : {}),
+        ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}),
+        ...(values['escape-formulas'] ? { escapeFormulas: true } : {}),
+      };
       const cfg = loadConfig();
       return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
     }
@@ -122,14 +130,31 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * The line a failure prints on stderr: `listwash: <CODE>: <message>`, one line (a usage error adds the usage text). A
+ * failed list shows the code of what failed it (e.g. `STORAGE_READ_ONLY`), not the generic `JOB_FAILED`.
+ */
+export function errorLine(err: unknown): string {
+  if (!(err instanceof ListwashError)) return `listwash: ${errorMessage(err).replace(/\s*[\r\n]+\s*/g, ' ')}`;
+  if (err.code === ErrorCodes.CLI_USAGE) return `listwash: ${err.message}`;
+  const cause = err.details.cause;
+  const code = err.code === ErrorCodes.JOB_FAILED && typeof cause === 'string' ? cause : err.code;
+  return `listwash: ${code}: ${err.message.replace(/\s*[\r\n]+\s*/g, ' ')}`;
+}
+
+/** The exit code of a failure: 2 for a usage error, else 1. */
+export function exitCodeFor(err: unknown): number {
+  return err instanceof ListwashError && err.code === ErrorCodes.CLI_USAGE ? 2 : 1;
+}
+
 // Run when executed directly (tsx src/cli/main.ts …); bin/listwash.js imports and calls main().
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
-    (err) => {
-      process.stderr.write(`listwash: ${errorMessage(err)}\n`);
-      process.exit(err instanceof ListwashError && err.code === ErrorCodes.CLI_USAGE ? 2 : 1);
+    (err: unknown) => {
+      process.stderr.write(`${errorLine(err)}\n`);
+      process.exit(exitCodeFor(err));
     },
   );
 }

@@ -76,6 +76,7 @@ export interface UploadOptions {
   emailColumn?: string | number;
   callbackUrl?: string;
   id?: string;
+  escapeFormulas?: boolean;
 }
 
 const FINAL_STATES: readonly ListState[] = ['done', 'failed', 'cancelled'];
@@ -103,6 +104,7 @@ export class ListwashClient {
     const form = new FormData();
     for (const k of ['output', 'callbackUrl', 'id'] as const) if (opts[k] !== undefined) form.append(k, opts[k]);
     if (opts.emailColumn !== undefined) form.append('emailColumn', String(opts.emailColumn));
+    if (opts.escapeFormulas !== undefined) form.append('escapeFormulas', String(opts.escapeFormulas));
     form.append('file', file, opts.filename ?? 'list.csv');
     const res = await this.request('POST', '/v1/lists', { body: form });
     return { list: await this.json<List>(res), created: res.status === 202 };

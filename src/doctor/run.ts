@@ -3,6 +3,7 @@
  * (the connection also tells the egress IP), egress IP, HELO name, reverse DNS, SPF, DNSBLs.
  */
 import type { Config } from '../config.js';
+import { loadEgressIdentities } from '../egress/identity.js';
 import { DnsClient } from '../dns/client.js';
 import type { DnsQuerier } from '../dns/mail-route.js';
 import { dnsEndpoints, type DnsEndpoint } from '../dns/servers.js';
@@ -37,11 +38,17 @@ export interface DoctorOptions {
 }
 
 /**
- * The identities to check. For now the one identity of `LISTWASH_HELO_NAME` / `LISTWASH_MAIL_FROM`;
- * the egress pool (`LISTWASH_EGRESS_FILE`) supplies a list of the same shape.
+ * The identities to check: the egress pool (`LISTWASH_EGRESS_FILE`), or the one identity of
+ * `LISTWASH_HELO_NAME` / `LISTWASH_MAIL_FROM` without it.
  */
 export function identitiesFromConfig(cfg: Config): DoctorIdentity[] {
-  return [{ name: 'default', helo: cfg.heloName, mailFrom: cfg.mailFrom }];
+  return loadEgressIdentities(cfg).map((e) => ({
+    name: e.name,
+    helo: e.helo,
+    mailFrom: e.mailFrom,
+    ...(e.bind ? { bind: e.bind } : {}),
+    ...(e.socks ? { socks: `${e.socks.host}:${e.socks.port}` } : {}),
+  }));
 }
 
 /** The port-25 target and its policy: `LISTWASH_DOCTOR_TARGETS`, else `LISTWASH_ALLOWED_TARGETS`. */
@@ -89,8 +96,11 @@ export async function runChecks(ctx: DoctorContext, identities: readonly DoctorI
 async function checkIdentity(ctx: DoctorContext, identity: DoctorIdentity): Promise<IdentityReport> {
   const port25: Port25Check = ctx.offline
     ? { result: result('port25', 'skip', 'not checked (--offline)'), localAddress: null }
-    : await checkPort25(ctx.dns, ctx.port25, identity);
-  const egress = decideEgressIp({ bind: identity.bind, given: ctx.ip, socketLocal: port25.localAddress, offline: ctx.offline });
+    : identity.socks
+      ? { result: result('port25', 'skip', `not checked: this identity's probes leave through the SOCKS5 proxy ${identity.socks}, whose machine must reach port 25 (check there)`, { socks: identity.socks }), localAddress: null }
+      : await checkPort25(ctx.dns, ctx.port25, identity);
+  // Through a proxy the local socket says nothing about the public address: only --ip does.
+  const egress = decideEgressIp({ bind: identity.bind, given: ctx.ip, socketLocal: identity.socks ? null : port25.localAddress, offline: ctx.offline });
   const ip = egress.ip;
   const [helo, reverse, spf, dnsbl] = await Promise.all([
     checkHelo(ctx.dns, identity.helo, ip),

@@ -8,6 +8,8 @@ export interface DoctorIdentity {
   name: string;
   /** Local source address of its connections; default: whatever the OS picks. */
   bind?: string;
+  /** Its connections go through this SOCKS5 proxy (`host:port`, never credentials): the proxy's machine reaches port 25, not this one. */
+  socks?: string;
   helo: string;
   mailFrom: string;
 }

@@ -1,22 +1,27 @@
 /**
  * Aggregate: once every batch of a list is done, stream the original CSV again and write, under the
  * output prefix, `report.csv` (every input row, in input order, with its verdict columns),
- * `clean.csv` / `risky.csv` / `invalid.csv` / `unknown.csv` (original columns, by status) and
- * `summary.json`; the caller marks the list done (`ListLifecycle.done`). Rows are looked up in the results hash a batch at a time (the lookup of the next
- * batch overlaps writing the current one); nothing holds the list.
+ * `clean.csv` (original columns) / `risky.csv` / `invalid.csv` / `unknown.csv` (original columns plus
+ * status, reason, bounce risk and suggestion), by status, `report.html` and `summary.json`; the caller
+ * marks the list done (`ListLifecycle.done`). Rows are looked up in the results hash a batch at a time
+ * (the lookup of the next batch overlaps writing the current one); nothing holds the list.
+ *
+ * The files appear all together or not at all (a `ResultSet`): they are staged while written and put
+ * in place at the end, `summary.json` last — a list's files are complete when `summary.json` exists.
+ * A failure (or the list cancelled meanwhile) removes what was written and fails the aggregate with
+ * the store's typed error.
  */
-import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
 import { splitEgressStats } from '../egress/stats.js';
-import { ErrorCodes, ListwashError } from '../errors.js';
+import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { renderReportHtml, ReportTally } from '../report/index.js';
-import { joinLocation, parseLocation, storeFor, type Store, type WriteHandle } from '../storage/index.js';
+import { parseLocation, ResultSet, storeFor, type ResultFile } from '../storage/index.js';
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
-import type { ListState } from './list-state.js';
+import { ERROR_FILE, RESULT_FILES } from './list-files.js';
+import type { ListMeta, ListState } from './list-state.js';
 import { decodeVerdict } from './result-codec.js';
 
 /** Columns appended to every row of report.csv, in this order. */
@@ -42,6 +47,30 @@ export const STATUS_FILES: Readonly<Record<Status, string>> = {
   undeliverable: 'invalid.csv',
   unknown: 'unknown.csv',
 };
+
+/**
+ * Columns `risky.csv`, `invalid.csv` and `unknown.csv` add after the original columns, so a reader sees why a row is
+ * there. `clean.csv` has the original columns only (import-ready).
+ */
+export const STATUS_FILE_COLUMNS = ['status', 'reason', 'bounce_risk', 'suggestion'] as const;
+
+/** Written last: a list's files are complete when it exists. */
+export const SUMMARY_FILE = 'summary.json';
+
+/** The other files of a list's results; they appear together with {@link SUMMARY_FILE}, which is written last. */
+export const OUTPUT_FILES: readonly string[] = RESULT_FILES.filter((f) => f !== SUMMARY_FILE);
+
+/** A cell a spreadsheet would run as a formula: it starts with `=`, `+`, `-`, `@`, tab or CR (OWASP, CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** OWASP's escaping of spreadsheet formulas: a cell that starts like a formula gets a leading `'`. */
+export function escapeFormula(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+function keepAsRead(value: string): string {
+  return value;
+}
 
 export interface AggregateDeps {
   cfg: Config;
@@ -99,16 +128,14 @@ class CsvOut {
   private readonly eolBytes: Buffer;
 
   private constructor(
-    private readonly stream: Writable,
-    private readonly handle: WriteHandle,
+    private readonly file: ResultFile,
     eol: string,
   ) {
     this.eolBytes = Buffer.from(eol, 'latin1');
   }
 
-  static async open(store: Store, output: string, name: string, header: readonly string[] | null, eol: string): Promise<CsvOut> {
-    const handle = await store.openWrite(joinLocation(parseLocation(output), name), { contentType: 'text/csv; charset=utf-8' });
-    const out = new CsvOut(handle.stream, handle, eol);
+  static async open(set: ResultSet, name: string, header: readonly string[] | null, eol: string): Promise<CsvOut> {
+    const out = new CsvOut(await set.open(name, { contentType: 'text/csv; charset=utf-8' }), eol);
     if (header) {
       out.reserve(roomFor(header, 0));
       out.fields(header);
@@ -168,23 +195,10 @@ class CsvOut {
     this.pos = 0;
   }
 
-  /** Write the full chunks (all of them when `all`); resolves when the stream can take more. */
+  /** Write the full chunks (all of them when `all`); resolves when the file can take more. */
   async flush(all = false): Promise<void> {
     if (all) this.seal();
-    while (this.ready.length > 0) {
-      if (!this.stream.write(this.ready.shift() as Buffer)) await once(this.stream, 'drain');
-    }
-  }
-
-  async end(): Promise<void> {
-    await this.flush(true);
-    this.stream.end();
-    await this.handle.done;
-  }
-
-  async abort(): Promise<void> {
-    this.stream.destroy();
-    await this.handle.abort();
+    while (this.ready.length > 0) await this.file.write(this.ready.shift() as Buffer);
   }
 }
 
@@ -237,109 +251,151 @@ const STOP_CHECK_ROWS = 50_000;
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
 
-export async function runAggregate(listId: string, deps: AggregateDeps): Promise<Summary> {
-  const { cfg, state } = deps;
+/** Rows written, by status, reason and bounce risk. */
+interface Counts {
+  rows: number;
+  byStatus: Record<string, number>;
+  byReason: Record<string, number>;
+  byBounceRisk: Record<string, number>;
+}
+
+function inc(m: Record<string, number>, k: string): void {
+  m[k] = (m[k] ?? 0) + 1;
+}
+
+/**
+ * Encodes rows with their verdicts into report.csv and the file of their status. The original columns are encoded
+ * once, into report.csv, and copied into the status file.
+ */
+class RowWriter {
+  readonly counts: Counts = { rows: 0, byStatus: {}, byReason: {}, byBounceRisk: {} };
+  /** What report.html and summary.json show beyond the counts (domains, typo suggestions). */
+  readonly tally = new ReportTally();
+  private readonly decoder = new VerdictDecoder();
+  private readonly outs: CsvOut[];
+
+  private constructor(
+    private readonly report: CsvOut,
+    private readonly byStatus: Record<Status, CsvOut>,
+    private readonly dialect: CsvDialect,
+    private readonly eol: string,
+    /** `escapeFormula` or `keepAsRead`, for every cell of user or remote data. */
+    private readonly cell: (value: string) => string,
+  ) {
+    this.outs = [report, ...Object.values(byStatus)];
+  }
+
+  /** Open report.csv and the four status files of `set`, with their headers. */
+  static async open(set: ResultSet, dialect: CsvDialect, escapeFormulas: boolean): Promise<RowWriter> {
+    const cell = escapeFormulas ? escapeFormula : keepAsRead;
+    const eol = dialect.recordDelimiter === '\r\n' ? '\r\n' : '\n';
+    const original = dialect.headers.map(cell);
+    const report = await CsvOut.open(set, 'report.csv', [...original, ...REPORT_COLUMNS], eol);
+    const byStatus = {} as Record<Status, CsvOut>;
+    for (const [status, file] of Object.entries(STATUS_FILES) as [Status, string][]) {
+      const columns = status === 'deliverable' ? original : [...original, ...STATUS_FILE_COLUMNS];
+      byStatus[status] = await CsvOut.open(set, file, dialect.hasHeader ? columns : null, eol);
+    }
+    return new RowWriter(report, byStatus, dialect, eol, cell);
+  }
+
+  /** Encode one batch, then write what filled up (with backpressure). */
+  async write(batch: PendingBatch): Promise<void> {
+    const stored = await batch.stored;
+    for (let i = 0; i < batch.rows.length; i++) {
+      const a = batch.addrs[i] as AddressResult;
+      this.row((batch.rows[i] as CsvRow).fields, a, finalVerdict(a, stored[i] ?? null, this.decoder));
+    }
+    this.counts.rows += batch.rows.length;
+    await Promise.all(this.outs.map((o) => o.flush()));
+  }
+
+  /** Write what is left. */
+  async flush(): Promise<void> {
+    await Promise.all(this.outs.map((o) => o.flush(true)));
+  }
+
+  private row(input: string[], a: AddressResult, v: Verdict): void {
+    const { report, cell, eol } = this;
+    const fields = normaliseWidth(input, this.dialect.columnCount, this.dialect.delimiter);
+    const line = csvLine(cell === keepAsRead ? fields : fields.map(cell));
+    const suggestion = csvField(cell(a.suggestion ?? ''));
+    // Status, reason, risk and the flags are plain words: only free text needs quoting (and escaping).
+    const verdictColumns =
+      `,${csvField(cell(a.ok ? a.normalized : ''))},${v.status},${v.reason},${v.bounceRisk},${suggestion},` +
+      `${a.ok ? b(a.flags.role) : ''},${a.ok ? b(a.flags.disposable) : ''},${a.ok ? b(a.flags.free) : ''},${b(v.catchAll)},` +
+      `${csvField(cell(v.mxHost ?? ''))},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(cell(v.smtpReply ?? ''))}${eol}`;
+    report.reserve((line.length + verdictColumns.length) * 3);
+    const start = report.pos;
+    report.text(line);
+    const end = report.pos;
+    report.text(verdictColumns);
+    const file = this.byStatus[v.status];
+    const why = v.status === 'deliverable' ? '' : `,${v.status},${v.reason},${v.bounceRisk},${suggestion}`;
+    file.reserve(end - start + why.length * 3 + 2);
+    file.copy(report.buf, start, end);
+    file.text(why);
+    file.eol();
+    inc(this.counts.byStatus, v.status);
+    inc(this.counts.byReason, v.reason);
+    inc(this.counts.byBounceRisk, v.bounceRisk);
+    this.tally.add(a, v.status);
+  }
+}
+
+/** The list's metadata and dialect; the list must exist and have been split. */
+async function splitList(listId: string, state: ListState): Promise<{ meta: ListMeta; dialect: CsvDialect }> {
   const meta = await state.meta();
   if (!meta) throw new ListwashError(ErrorCodes.JOB_NOT_FOUND, `list ${listId} has no state (expired or never split)`);
   if (!meta.dialect) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} was not split`);
-  const dialect = JSON.parse(meta.dialect) as CsvDialect;
-  await state.transition('aggregating', ['probing', 'aggregating']);
-  await state.mark('aggregateStartedAt');
+  return { meta, dialect: JSON.parse(meta.dialect) as CsvDialect };
+}
 
-  const inLoc = parseLocation(meta.input);
-  const inStore = storeFor(inLoc, cfg);
-  const outStore = storeFor(parseLocation(meta.output), cfg);
-  const original = dialect.headers;
-  const eol = dialect.recordDelimiter === '\r\n' ? '\r\n' : '\n';
-  const outs: CsvOut[] = [];
-  const report = await CsvOut.open(outStore, meta.output, 'report.csv', [...original, ...REPORT_COLUMNS], eol);
-  outs.push(report);
-  const byStatus = {} as Record<Status, CsvOut>;
-  for (const [status, file] of Object.entries(STATUS_FILES) as [Status, string][]) {
-    byStatus[status] = await CsvOut.open(outStore, meta.output, file, dialect.hasHeader ? original : null, eol);
-    outs.push(byStatus[status]);
-  }
-
-  const counts = { rows: 0, byStatus: {} as Record<string, number>, byReason: {} as Record<string, number>, byBounceRisk: {} as Record<string, number> };
-  const inc = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
-  const width = dialect.columnCount;
-  const emailColumn = dialect.emailColumn;
-  const decoder = new VerdictDecoder();
-  const tally = new ReportTally();
-
+/**
+ * Read the input again and write every row into `set`, looking up verdicts a few batches ahead. Looks every
+ * {@link STOP_CHECK_ROWS} rows whether the list was cancelled meanwhile (`LIST_ENDED`: nothing is written).
+ */
+async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps): Promise<RowWriter> {
+  const writer = await RowWriter.open(set, dialect, meta.escapeFormulas === 'true');
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const keys: string[] = [];
     for (const a of addrs) if (a.ok) keys.push(a.normalized);
-    return state.results(keys).then((found) => {
+    return deps.state.results(keys).then((found) => {
       let k = 0;
       return addrs.map((a) => (a.ok ? (found[k++] ?? null) : null));
     });
   };
-  const write = async (batch: PendingBatch): Promise<void> => {
-    const stored = await batch.stored;
-    const { rows, addrs } = batch;
-    for (let i = 0; i < rows.length; i++) {
-      const a = addrs[i] as AddressResult;
-      const v = finalVerdict(a, stored[i] ?? null, decoder);
-      const fields = normaliseWidth((rows[i] as CsvRow).fields, width, dialect.delimiter);
-      const normalized = a.ok ? a.normalized : '';
-      const suggestion = a.suggestion ?? '';
-      const mxHost = v.mxHost ?? '';
-      const reply = v.smtpReply ?? '';
-      // The original columns are encoded once, into report.csv, and copied into the status file.
-      const line = csvLine(fields);
-      // Status, reason, risk and the flags are plain words: only free text needs quoting.
-      const verdictColumns =
-        `,${csvField(normalized)},${v.status},${v.reason},${v.bounceRisk},${csvField(suggestion)},` +
-        `${a.ok ? b(a.flags.role) : ''},${a.ok ? b(a.flags.disposable) : ''},${a.ok ? b(a.flags.free) : ''},${b(v.catchAll)},` +
-        `${csvField(mxHost)},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(reply)}${eol}`;
-      report.reserve((line.length + verdictColumns.length) * 3);
-      const start = report.pos;
-      report.text(line);
-      const end = report.pos;
-      report.text(verdictColumns);
-      const file = byStatus[v.status];
-      file.reserve(end - start + 2);
-      file.copy(report.buf, start, end);
-      file.eol();
-      inc(counts.byStatus, v.status);
-      inc(counts.byReason, v.reason);
-      inc(counts.byBounceRisk, v.bounceRisk);
-      tally.add(a, v.status);
-    }
-    counts.rows += rows.length;
-    await Promise.all(outs.map((o) => o.flush()));
-    // A list cancelled meanwhile writes nothing (the outputs are aborted below).
-    if ((sinceCheck += rows.length) >= STOP_CHECK_ROWS) {
+  const inLoc = parseLocation(meta.input);
+  const input = await storeFor(inLoc, deps.cfg).openRead(inLoc);
+  const inFlight: PendingBatch[] = [];
+  let sinceCheck = 0;
+  const write = async (batch: PendingBatch) => {
+    await writer.write(batch);
+    if ((sinceCheck += batch.rows.length) >= STOP_CHECK_ROWS) {
       sinceCheck = 0;
-      await state.assertActive();
+      await deps.state.assertActive();
     }
   };
-  let sinceCheck = 0;
-
-  const inFlight: PendingBatch[] = [];
-  try {
-    const input = await inStore.openRead(inLoc);
-    for await (const rows of readCsvBatches(input, dialect)) {
-      const addrs = rows.map((r) => parseAddress(r.fields[emailColumn] ?? ''));
-      const stored = lookup(addrs);
-      // Handled when written; a rejection before then must not count as unhandled.
-      stored.catch(() => undefined);
-      inFlight.push({ rows, addrs, stored });
-      if (inFlight.length > LOOKAHEAD) await write(inFlight.shift() as PendingBatch);
-    }
-    while (inFlight.length > 0) await write(inFlight.shift() as PendingBatch);
-  } catch (err) {
-    await Promise.allSettled(outs.map((o) => o.abort()));
-    throw err;
+  for await (const rows of readCsvBatches(input, dialect)) {
+    const addrs = rows.map((r) => parseAddress(r.fields[dialect.emailColumn] ?? ''));
+    const stored = lookup(addrs);
+    // Handled when written; a rejection before then must not count as unhandled.
+    stored.catch(() => undefined);
+    inFlight.push({ rows, addrs, stored });
+    if (inFlight.length > LOOKAHEAD) await write(inFlight.shift() as PendingBatch);
   }
-  await Promise.all(outs.map((o) => o.end()));
+  while (inFlight.length > 0) await write(inFlight.shift() as PendingBatch);
+  await writer.flush();
+  return writer;
+}
 
-  await state.mark('aggregateDoneAt');
-  const m = (await state.meta()) ?? meta;
+/** summary.json's content. */
+async function buildSummary(listId: string, meta: ListMeta, dialect: CsvDialect, writer: RowWriter, deps: AggregateDeps): Promise<Summary> {
+  const { counts } = writer;
+  const m = (await deps.state.meta()) ?? meta;
   const t = (k: string) => (m[k] ? Number(m[k]) : null);
   const span = (a: string, z: string) => (t(a) !== null && t(z) !== null ? (t(z)! - t(a)!) / 1000 : null);
-  const summary: Summary = {
+  return {
     listId,
     input: meta.input,
     output: meta.output,
@@ -360,20 +416,57 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
       totalSec: span('createdAt', 'aggregateDoneAt'),
     },
     // Per MX host, and per egress identity (sessions, RCPTs, refusals): one counter hash, split here.
-    ...splitEgressStats(await state.mxStats()),
-    ...tally.summary(),
+    ...splitEgressStats(await deps.state.mxStats()),
+    ...writer.tally.summary(),
     emailColumn: dialect.headers[dialect.emailColumn] ?? dialect.emailColumn,
+    escapeFormulas: meta.escapeFormulas === 'true',
     ...(deps.summaryExtras ? await deps.summaryExtras() : {}),
   };
-  await state.assertActive();
-  // report.html (the summary as charts) goes right before summary.json, the file that says the list is written.
-  const page = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'report.html'), { contentType: 'text/html; charset=utf-8' });
-  page.stream.end(renderReportHtml(summary));
-  await page.done;
-  const handle = await outStore.openWrite(joinLocation(parseLocation(meta.output), 'summary.json'), { contentType: 'application/json' });
-  handle.stream.end(JSON.stringify(summary, null, 2) + '\n');
-  await handle.done;
-  return summary;
+}
+
+/**
+ * After a failure: remove the partial results. The error to report is the failure itself — with a note when the
+ * partial results could not all be removed (they are still incomplete: there is no summary.json).
+ */
+async function discardAfter(set: ResultSet, err: unknown): Promise<unknown> {
+  try {
+    await set.discard();
+    return err;
+  } catch (cleanup) {
+    const note = `; ${errorMessage(cleanup)}`;
+    if (err instanceof ListwashError) return new ListwashError(err.code, err.message + note, { ...err.details, cleanup: errorMessage(cleanup) }, { cause: err });
+    return new Error(errorMessage(err) + note, { cause: err });
+  }
+}
+
+/** report.html (the summary as charts), one more file of the set. */
+async function writeReportPage(set: ResultSet, summary: Summary): Promise<void> {
+  const page = await set.open('report.html', { contentType: 'text/html; charset=utf-8' });
+  await page.write(Buffer.from(renderReportHtml(summary), 'utf8'));
+}
+
+export async function runAggregate(listId: string, deps: AggregateDeps): Promise<Summary> {
+  const { cfg, state } = deps;
+  const { meta, dialect } = await splitList(listId, state);
+  await state.transition('aggregating', ['probing', 'aggregating']);
+  await state.mark('aggregateStartedAt');
+
+  const outLoc = parseLocation(meta.output);
+  // An error.json of a failed earlier run goes too: these files are the list's result from now on.
+  const set = await ResultSet.begin(storeFor(outLoc, cfg), outLoc, OUTPUT_FILES, SUMMARY_FILE, { alsoRemove: [ERROR_FILE] });
+  try {
+    const writer = await writeRows(set, meta, dialect, deps);
+    await state.mark('aggregateDoneAt');
+    const summary = await buildSummary(listId, meta, dialect, writer, deps);
+    await writeReportPage(set, summary);
+    await set.finish();
+    // A list cancelled meanwhile writes nothing.
+    await state.assertActive();
+    await set.commit(JSON.stringify(summary, null, 2) + '\n', { contentType: 'application/json' });
+    return summary;
+  } catch (err) {
+    throw await discardAfter(set, err);
+  }
 }
 
 /**

@@ -11,6 +11,8 @@ export interface SplitJobData {
   output: string;
   /** Header name or 0-based index of the email column; default: detected. */
   emailColumn?: string | number;
+  /** Escape spreadsheet formulas in every output CSV (OWASP: a leading `'` before `=`, `+`, `-`, `@`, tab, CR). Default: values as read. */
+  escapeFormulas?: boolean;
   /** Where to POST the signed callback when the list ends (`http://` or `https://`). */
   callbackUrl?: string;
 }
@@ -55,12 +57,14 @@ export function validateSplitJob(d: unknown): SplitJobData {
   if (o.emailColumn !== undefined && typeof o.emailColumn !== 'string' && !(typeof o.emailColumn === 'number' && Number.isInteger(o.emailColumn) && o.emailColumn >= 0)) {
     bad('emailColumn must be a header name or a 0-based column index');
   }
+  if (o.escapeFormulas !== undefined && typeof o.escapeFormulas !== 'boolean') bad('escapeFormulas must be true or false');
   if (o.callbackUrl !== undefined && (typeof o.callbackUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(o.callbackUrl))) bad('callbackUrl must be an http:// or https:// URL');
   return {
     listId: o.listId,
     input: o.input,
     output: o.output,
     ...(o.emailColumn !== undefined ? { emailColumn: o.emailColumn as string | number } : {}),
+    ...(o.escapeFormulas === true ? { escapeFormulas: true } : {}),
     ...(o.callbackUrl !== undefined ? { callbackUrl: o.callbackUrl as string } : {}),
   };
 }

@@ -10,11 +10,12 @@ import type { Readable } from 'node:stream';
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { loadEgressIdentities } from '../egress/identity.js';
 import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createRedis } from '../redis/connect.js';
-import { parseLocation } from '../storage/index.js';
+import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { FleetCounters } from './fleet-counters.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
@@ -41,6 +42,8 @@ export interface SubmitOptions {
   callbackUrl?: string;
   /** Who submitted it (an API key's name): only that owner sees, downloads, cancels or deletes it. */
   owner?: string;
+  /** Escape spreadsheet formulas in every output CSV (OWASP's rule). Default: values as read. */
+  escapeFormulas?: boolean;
 }
 
 /** Who asks: an API key's name sees only its own lists; no owner (the operator) sees every list. */
@@ -71,6 +74,7 @@ function splitJobFromMeta(m: ListMeta): SplitJobData {
     output: m.output,
     ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
     ...(m.callbackUrl ? { callbackUrl: m.callbackUrl } : {}),
+    ...(m.escapeFormulas === 'true' ? { escapeFormulas: true } : {}),
   });
 }
 
@@ -154,7 +158,8 @@ export class ListwashService {
   }
 
   /**
-   * Enqueue a list. Validates the locations first (a typo fails here, not in a worker). Submitting
+   * Enqueue a list. Validates the locations first, and that the output takes a file (a typo or a
+   * read-only output fails here, with its `STORAGE_*` code, not after the probing). Submitting
    * an id that exists returns `created: false` and changes nothing — except for a list still
    * `queued` whose split job is missing (its submitter died in between): that job is queued again,
    * from the list's recorded input, output and email column. An id taken by another owner is
@@ -171,13 +176,16 @@ export class ListwashService {
       output: opts.output,
       ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
       ...(opts.callbackUrl !== undefined ? { callbackUrl: opts.callbackUrl } : {}),
+      ...(opts.escapeFormulas !== undefined ? { escapeFormulas: opts.escapeFormulas } : {}),
     });
     const state = this.state(listId);
+    if (!(await state.exists())) await checkOutputWritable(data.output, this.cfg);
     const created = await state.create({
       input: data.input,
       output: data.output,
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
       ...(opts.owner ? { owner: opts.owner } : {}),
       settings: JSON.stringify(this.settingsUsed()),
     });
@@ -370,6 +378,8 @@ export class ListwashService {
     return {
       heloName: c.heloName,
       mailFrom: c.mailFrom,
+      // The pool's names and greeting names (never proxy credentials).
+      egressIdentities: loadEgressIdentities(c).map((e) => ({ name: e.name, helo: e.helo, ...(e.bind ? { bind: e.bind } : {}), ...(e.socks ? { socks: `${e.socks.host}:${e.socks.port}` } : {}) })),
       smtpPort: c.smtpPort,
       startTls: c.startTls,
       catchAllProbe: c.catchAllProbe,

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import type { DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { checkOutputWritable, isPermanentStorageError } from '../storage/index.js';
 import { runAggregate } from './aggregate.js';
 import type { FleetCounters } from './fleet-counters.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
@@ -49,10 +50,13 @@ export interface WorkerContext {
   counters: FleetCounters;
 }
 
-/** Errors that no retry can mend: the list fails at once. */
+/**
+ * Errors that no retry can mend: the list fails at once. Bad input, and storage that refuses for good (read-only,
+ * permission, no space left, no such bucket or file, a bad location).
+ */
 function isPermanent(err: unknown): boolean {
   if (!(err instanceof ListwashError)) return false;
-  return err.code.startsWith('CSV_') || err.code === ErrorCodes.STORAGE_NOT_FOUND || err.code === ErrorCodes.STORAGE_BAD_URL || err.code === ErrorCodes.JOB_INVALID;
+  return err.code.startsWith('CSV_') || err.code === ErrorCodes.JOB_INVALID || isPermanentStorageError(err);
 }
 
 /** The list ended elsewhere or its state is gone: the job stops quietly (nothing to retry). */
@@ -94,10 +98,13 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
       output: data.output,
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
+      ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
       settings: JSON.stringify(ctx.settingsUsed()),
     });
   }
   try {
+    // Again here: the output may have changed since the submit, and hours of probing must not end in an unwritable output.
+    await checkOutputWritable(data.output, ctx.cfg);
     const summary = await runSplit(data, { cfg: ctx.cfg, state, probeQueue: ctx.probeQueue, aggregateQueue: ctx.aggregateQueue }, { batchSize: ctx.cfg.batchSize });
     ctx.log.info({ listId: data.listId, rows: summary.rows, unique: summary.unique, batches: summary.batches }, 'list split');
     return summary;
@@ -156,6 +163,7 @@ async function aggregateProcessor(ctx: WorkerContext, job: Job<AggregateJobData>
     return { rows: summary.rows };
   } catch (err) {
     if (isStop(err)) return { stopped: errorMessage(err) };
+    // The partial files are removed by now. Storage that refuses for good fails the list at once.
     if (isPermanent(err)) {
       await ctx.lifecycle.fail(state, err);
       job.discard();

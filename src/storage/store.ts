@@ -20,18 +20,41 @@ export interface WriteOptions {
 
 /**
  * A streaming write in progress. Write to `stream` (e.g. with `stream/promises` `pipeline`) and `end()` it, then
- * await `done`: only then is the object/file visible, complete, at its location. Always either await `done` or call
- * `abort()` — a failed write rejects `done`, and an unobserved rejection crashes Node.
+ * await `done`: only then is the object/file visible, complete, at its location. Await `done` or call `abort()`; a
+ * failed write rejects `done` (marked handled: a write nobody awaits any more cannot crash the process).
  */
 export interface WriteHandle {
   stream: Writable;
-  /** Resolves once the object/file is in place. Rejects with `STORAGE_NOT_FOUND` / `STORAGE_IO` (after `abort()`: `STORAGE_IO`, `details.aborted`). */
+  /** Resolves once the object/file is in place. Rejects with a typed storage error (after `abort()`: `STORAGE_IO`, `details.aborted`). */
   done: Promise<void>;
   /**
    * Cancel the write: nothing appears at the location, partial data (temp file, multipart parts) is removed.
    * After `done` has resolved it is too late: the object stays.
    */
   abort(): Promise<void>;
+}
+
+/**
+ * A write whose data is stored first and put in place later, so that several files can appear together (see
+ * `ResultSet`). Locally the data goes to a hidden temp file beside the target (`.<name>.<12 hex>.tmp`) and `publish()`
+ * renames it into place. S3 has no rename: the object is written at its key, `publish()` does nothing, and a marker
+ * object written last tells a complete set from a partial one.
+ */
+export interface StagedWrite {
+  stream: Writable;
+  /**
+   * Resolves once the data is stored in full: flushed to disk (local), or uploaded and its stored size checked against
+   * the bytes written (S3 — a truncated object is an error). Rejects with a typed storage error; marked handled.
+   */
+  stored: Promise<void>;
+  /** Put the stored data at its location (local: rename the temp file). Call after `stored` resolved. */
+  publish(): Promise<void>;
+  /**
+   * Stop the write if it is still running and remove its temp data (local temp file, S3 multipart parts). Never touches
+   * the location itself (an S3 object already written stays: remove it with `Store.delete`). Resolves when done; throws
+   * only when the temp data cannot be removed. The write's own failure is reported by `stored`.
+   */
+  cancel(): Promise<void>;
 }
 
 export interface Store {
@@ -42,6 +65,20 @@ export interface Store {
    * the whole object. Local writes go to a temp file beside the target, then are renamed into place (atomic).
    */
   openWrite(loc: Location, opts?: WriteOptions): Promise<WriteHandle>;
+  /** A staged streaming write (see {@link StagedWrite}). */
+  openStaged(loc: Location, opts?: WriteOptions): Promise<StagedWrite>;
+  /**
+   * Remove what a killed writer of `loc` left behind: locally the hidden temp files of this name
+   * (`.<name>.<12 hex>.tmp`, never anything else); S3 has nothing to remove (parts of an unfinished multipart upload
+   * are invisible; a bucket lifecycle rule `AbortIncompleteMultipartUpload` expires them). Returns how many were removed.
+   */
+  removeLeftovers(loc: Location): Promise<number>;
+  /**
+   * Write a small probe file under the prefix `output` and delete it again: the operations results need. Leaves
+   * nothing behind (locally, folders it had to create are removed again).
+   * @throws the store's typed error.
+   */
+  probeWrite(output: Location): Promise<void>;
   /** Whether the object/file exists. */
   exists(loc: Location): Promise<boolean>;
   /** Size in bytes, or `null` when it does not exist. */

@@ -15,7 +15,7 @@ const CSV = 'email\nnot-an-address\nalso bad\n';
 let inputUrl: string;
 
 beforeAll(async () => {
-  f = await startApiFixture({ workers: true });
+  f = await startApiFixture({ workers: true, s3: true, storage: 'local' });
   await writeFile(join(f.root, 'list.csv'), CSV);
   await writeFile(join(f.outside, 'secret.csv'), 'email\nceo@example.com\n');
   await symlink(f.outside, join(f.root, 'escape'));

@@ -45,6 +45,8 @@ export interface FixtureOptions {
   world?: SimWorldSpec;
   /** An in-process s3rver with the bucket `lw-test`. Default false. */
   s3?: boolean;
+  /** Where uploads and default outputs go. Default: `s3` with s3rver, else `local` (under the root). */
+  storage?: 's3' | 'local';
   /** Workers (split, probe, aggregate) in a separate service. Default false. */
   workers?: boolean;
   /** Extra settings (environment variables); they win. */
@@ -94,10 +96,12 @@ export async function startApiFixture(opts: FixtureOptions = {}): Promise<ApiFix
 
   if (opts.s3) useS3rverCredentials();
   const [world, s3] = await Promise.all([opts.world ? SimWorld.start(opts.world) : null, opts.s3 ? startS3rver() : null]);
-  const storage = s3 ? `s3://${TEST_BUCKET}` : `file://${root}`;
+  const storage = (opts.storage ?? (s3 ? 's3' : 'local')) === 's3' ? `s3://${TEST_BUCKET}` : `file://${root}`;
   const env: Record<string, string> = {
     ...(world ? pipelineEnv(world, prefix, s3) : { ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}), LISTWASH_QUEUE_PREFIX: prefix, LISTWASH_JOB_TTL: '600' }),
     ...(s3 && !world ? { S3_ENDPOINT: s3.settings.s3Endpoint, AWS_REGION: s3.settings.s3Region } : {}),
+    // Without s3rver, S3 points at a closed loopback port: nothing can ever reach a real S3.
+    ...(s3 ? {} : { S3_ENDPOINT: `http://127.0.0.1:${await freePort()}`, AWS_ACCESS_KEY_ID: 'none', AWS_SECRET_ACCESS_KEY: 'none' }),
     LISTWASH_API_KEYS: `alice:${TOKENS.alice},bob:${TOKENS.bob}`,
     LISTWASH_ADMIN_KEY: TOKENS.admin,
     LISTWASH_API_KEYS_FILE: keysFile,

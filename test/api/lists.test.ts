@@ -58,6 +58,20 @@ describe('POST /v1/lists with an s3:// input', () => {
     expect(body).toMatchObject({ id: 'march', state: 'done', input: `s3://${TEST_BUCKET}/in/march.csv` });
   });
 
+  it('escapes formula-like cells in the outputs when asked (escapeFormulas)', async () => {
+    const input = await putText(f.s3!, 'in/formulas.csv', 'name,email\n=SUM(A1),bob@acme.test\n');
+    const { list } = await f.client('alice').createList({ input, id: 'formulas', escapeFormulas: true });
+    await f.client('alice').waitForList(list.id, { pollMs: 100, timeoutMs: 60_000 });
+    expect(reportRows(await getText(f.s3!, 'out/formulas/report.csv')).rows[0]).toMatchObject({ name: "'=SUM(A1)", status: 'deliverable' });
+  });
+
+  it('refuses an output that cannot be written before any work (the bucket does not exist)', async () => {
+    const e = await errorOf(await postJson(f, '/v1/lists', { input: `s3://${TEST_BUCKET}/in/march.csv`, output: 's3://no-such-bucket-lw/out/', id: 'nowhere' }));
+    expect(e).toMatchObject({ status: 404, code: 'STORAGE_NOT_FOUND' });
+    expect(e.message).toContain('not writable');
+    expect((await f.http('/v1/lists/nowhere', { key: 'alice' })).status).toBe(404);
+  });
+
   it('answers 409 LIST_NOT_DONE for the files of a list still at work', async () => {
     const input = await putText(f.s3!, 'in/slow-files.csv', 'email\nsomeone@slow.test\n');
     await postJson(f, '/v1/lists', { input, id: 'slow-files' });

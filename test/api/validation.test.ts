@@ -11,7 +11,7 @@ let f: ApiFixture;
 const input = `s3://${TEST_BUCKET}/in/a.csv`;
 
 beforeAll(async () => {
-  f = await startApiFixture({ env: { LISTWASH_OUTPUT_PREFIX: '', LISTWASH_UPLOAD_PREFIX: '', LISTWASH_VERIFY_MAX_ADDRESSES: '3' } });
+  f = await startApiFixture({ s3: true, env: { LISTWASH_OUTPUT_PREFIX: '', LISTWASH_UPLOAD_PREFIX: '', LISTWASH_VERIFY_MAX_ADDRESSES: '3' } });
 });
 afterAll(async () => {
   await f?.close();

@@ -3,6 +3,9 @@
  * DNS, SPF policies and DNSBL zones published by the world spec). The port-25 check is off here
  * (--offline; see port25.test.ts), so the egress IP comes from --ip.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyDnsblAnswer, decideEgressIp, isFqdn, judgeDnsbls, type DoctorIdentity } from '../../src/doctor/index.js';
 import type { SimWorld } from '../../src/world/index.js';
@@ -215,6 +218,27 @@ describe('DNSBL listing', () => {
 });
 
 describe('several identities', () => {
+  it('are the egress pool of LISTWASH_EGRESS_FILE: a bound one is checked from its address, a proxied one says where port 25 must be checked', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lw-doctor-egress-'));
+    const file = join(dir, 'egress.json');
+    await writeFile(file, JSON.stringify([
+      { name: 'local', bind: '127.0.0.1', helo: HELO, mailFrom: MAIL_FROM },
+      { name: 'proxied', socks: 'socks5://user:secret@127.0.0.1:1080', helo: HELO, mailFrom: MAIL_FROM },
+    ]));
+    try {
+      const report = await runDoctorOn(world, { offline: true, ip: EGRESS_IP }, { LISTWASH_EGRESS_FILE: file });
+      expect(report.identities.map((r) => [r.identity.name, r.identity.bind, r.identity.socks])).toEqual([
+        ['local', '127.0.0.1', undefined],
+        ['proxied', undefined, '127.0.0.1:1080'],
+      ]);
+      expect(JSON.stringify(report)).not.toContain('secret');
+      const online = await runDoctorOn(world, { ip: EGRESS_IP }, { LISTWASH_EGRESS_FILE: file });
+      expect(online.identities[1]!.checks.find((c) => c.check === 'port25')).toMatchObject({ level: 'skip', message: expect.stringMatching(/SOCKS5 proxy 127\.0\.0\.1:1080/) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('are checked one by one, each with its own names', async () => {
     const report = await runDoctorOn(world, { offline: true, ip: EGRESS_IP }, {}, [
       { name: 'good', helo: HELO, mailFrom: MAIL_FROM },

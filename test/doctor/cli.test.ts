@@ -141,6 +141,6 @@ describe('listwash doctor', () => {
   it('a bad LISTWASH_DOCTOR_IP fails the configuration with one line', async () => {
     const r = await cli([], { ...doctorEnv(world), LISTWASH_DOCTOR_IP: 'nat-box' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('listwash: LISTWASH_DOCTOR_IP: not an IP address: "nat-box"\n');
+    expect(r.stderr).toBe('listwash: CONFIG_INVALID: LISTWASH_DOCTOR_IP: not an IP address: "nat-box"\n');
   });
 });

@@ -4,7 +4,7 @@
  * configurations pointing at it. DNS answers come from the world only; connections go to loopback only.
  */
 import { loadConfig, type Config } from '../../src/config.js';
-import { doctorContextFromConfig, runChecks, type CheckId, type CheckResult, type DoctorIdentity, type DoctorOptions, type DoctorReport } from '../../src/doctor/index.js';
+import { doctorContextFromConfig, identitiesFromConfig, runChecks, type CheckId, type CheckResult, type DoctorIdentity, type DoctorOptions, type DoctorReport } from '../../src/doctor/index.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 
 /** The prober's public IP in these tests. DNS data only: nothing binds or connects to it. */
@@ -57,12 +57,12 @@ export function doctorConfig(world: SimWorld, extra: Record<string, string> = {}
   return loadConfig(doctorEnv(world, extra));
 }
 
-/** Run every check against `world` (identity from the config unless given). */
+/** Run every check against `world` (the identities of the config unless given). */
 export async function runDoctorOn(world: SimWorld, opts: DoctorOptions = {}, extra: Record<string, string> = {}, identities?: DoctorIdentity[]): Promise<DoctorReport> {
   const cfg = doctorConfig(world, extra);
   const ctx = doctorContextFromConfig(cfg, opts);
   try {
-    return await runChecks(ctx, identities ?? [{ name: 'default', helo: cfg.heloName, mailFrom: cfg.mailFrom }]);
+    return await runChecks(ctx, identities ?? identitiesFromConfig(cfg));
   } finally {
     ctx.close();
   }

@@ -9,7 +9,7 @@ import { ListwashService } from '../../src/pipeline/service.js';
 import { REASON_STATUS, type Reason } from '../../src/verdict.js';
 import { SimWorld, demoWorld, expectedVerdicts } from '../../src/world/index.js';
 import { startS3rver, type RunningS3rver } from '../storage/s3rver-helper.js';
-import { EXTRA_COLUMNS, dropKeys, getText, parseCsv, pipelineConfig, putText, reportRows, testPrefix, useS3rverCredentials } from './helpers.js';
+import { EXTRA_COLUMNS, STATUS_FILE_COLUMNS, dropKeys, getText, parseCsv, pipelineConfig, putText, reportRows, testPrefix, useS3rverCredentials } from './helpers.js';
 
 const STATUS_FILES: Record<string, string> = { deliverable: 'clean.csv', risky: 'risky.csv', undeliverable: 'invalid.csv', unknown: 'unknown.csv' };
 
@@ -94,11 +94,16 @@ function checkReport(files: Record<string, string>, cases: Case[], delimiter: st
   });
   expect(wrong).toEqual([]);
 
-  // Each category file holds exactly the rows of its status, in order, with the original header.
+  // Each category file holds exactly the rows of its status, in order: clean.csv the original columns only,
+  // the others also why the row is there (status, reason, bounce risk, suggestion).
   for (const [status, file] of Object.entries(STATUS_FILES)) {
     const [h, ...body] = parseCsv(files[file]!, delimiter);
-    expect(h, file).toEqual(HEADER);
-    expect(body, file).toEqual(raw.filter((_, i) => rows[i]!.status === status).map((r) => r.slice(0, HEADER.length)));
+    const why = status === 'deliverable' ? [] : STATUS_FILE_COLUMNS;
+    expect(h, file).toEqual([...HEADER, ...why]);
+    const expected = raw
+      .map((r, i) => [...r.slice(0, HEADER.length), ...why.map((c) => rows[i]![c]!)])
+      .filter((_, i) => rows[i]!.status === status);
+    expect(body, file).toEqual(expected);
   }
 }
 

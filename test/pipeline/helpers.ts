@@ -29,6 +29,9 @@ export const EXTRA_COLUMNS = [
   'smtp_reply',
 ];
 
+/** The columns risky.csv, invalid.csv and unknown.csv append to the input's columns, in order. */
+export const STATUS_FILE_COLUMNS = ['status', 'reason', 'bounce_risk', 'suggestion'];
+
 /** A random BullMQ/key prefix for one test file: `{lwtest-<hex>}`. */
 export function testPrefix(): string {
   return `{lwtest-${randomBytes(5).toString('hex')}}`;

@@ -4,9 +4,8 @@
  * once and the right verdicts. Then a graceful SIGTERM: the worker finishes its batch, exits 0 and
  * leaves no throttle lease behind.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -16,6 +15,7 @@ import { QUEUES } from '../../src/pipeline/names.js';
 import { ListwashService } from '../../src/pipeline/service.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
+import { killWorkerProcesses, startWorkerProcess, type WorkerProc } from '../helpers/processes.js';
 import { dropKeys, pipelineConfig, pipelineEnv, reportRows, testPrefix, waitFor } from './helpers.js';
 
 const DOMAINS = ['d1.test', 'd2.test', 'd3.test', 'd4.test', 'd5.test', 'd6.test'];
@@ -53,14 +53,6 @@ const EXTRA_ENV = {
   LISTWASH_STALLED_INTERVAL_MS: '1000',
 };
 
-interface WorkerProc {
-  child: ChildProcess;
-  /** BullMQ `processedBy` of its jobs, and its throttle lease holder id. */
-  name: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
 let world: SimWorld;
 let cfg: Config;
 let svc: ListwashService;
@@ -73,21 +65,8 @@ const procs: WorkerProc[] = [];
 const stalled: string[] = [];
 
 async function startWorker(concurrency: number): Promise<WorkerProc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/all.ts', '--concurrency', String(concurrency)], {
-    cwd: join(import.meta.dirname, '../..'),
-    env: { ...process.env, ...pipelineEnv(world, prefix, null, EXTRA_ENV) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const w: WorkerProc = {
-    child,
-    name: `${hostname()}:${child.pid}`,
-    stderr: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stderr!.on('data', (b: Buffer) => (w.stderr += b.toString()));
+  const w = await startWorkerProcess(pipelineEnv(world, prefix, null, EXTRA_ENV), ['--concurrency', String(concurrency)]);
   procs.push(w);
-  await waitFor(() => w.stderr.includes(' running ') || child.exitCode !== null, 20_000, `worker ${child.pid} to start`);
-  if (child.exitCode !== null) throw new Error(`worker exited at start: ${w.stderr}`);
   return w;
 }
 
@@ -127,8 +106,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exit));
+  await killWorkerProcesses(procs);
   await events?.close();
   await svc?.close();
   redis?.disconnect();
@@ -205,7 +183,7 @@ describe('two worker processes, one SIGKILLed mid-run', () => {
 
 describe('graceful SIGTERM', () => {
   it('finishes the batch in hand, exits 0 and leaves no lease; the list completes on the next worker', async () => {
-    const live = procs.find((p) => p.child.exitCode === null && p.child.signalCode === null) ?? (await startWorker(4));
+    const live = procs.find((p) => p.alive()) ?? (await startWorker(4));
     const addresses = Array.from({ length: 20 }, (_, i) => `u${i}@slow.test`);
     const input = join(dir, 'slow.csv');
     await writeFile(input, csvOf(addresses));

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ListwashError } from '../../src/errors.js';
-import { S3Store, createS3Client, parseLocation, storeFor, type Location } from '../../src/storage/index.js';
+import { S3Store, createS3Client, isPermanentStorageError, parseLocation, storeFor, type Location } from '../../src/storage/index.js';
 import { generateCsv, sha256Of } from './big-csv.js';
 import { S3RVER_CREDENTIALS, TEST_BUCKET, startS3rver, type RunningS3rver } from './s3rver-helper.js';
 import { rejection } from '../helpers/rejection.js';
@@ -76,14 +76,14 @@ describe('S3Store', () => {
     expect(head.ContentType).toBe('text/csv; charset=utf-8');
   });
 
-  it('a small write is one PutObject and reads back the same bytes', async () => {
+  it('a small write is one PutObject, checked with a HeadObject, and reads back the same bytes', async () => {
     const body = 'email;name\r\nzoë@example.org;"Zoë, Z"\r\n';
     const target = loc('small.csv');
     sent.length = 0;
     const h = await store.openWrite(target);
     await pipeline(Readable.from([body]), h.stream);
     await h.done;
-    expect(sent).toEqual(['PutObjectCommand']);
+    expect(sent).toEqual(['PutObjectCommand', 'HeadObjectCommand']);
     expect(await text(await store.openRead(target))).toBe(body);
     expect(await store.size(target)).toBe(Buffer.byteLength(body));
   });
@@ -119,12 +119,44 @@ describe('S3Store', () => {
     expect(done.status === 'rejected' && done.reason instanceof ListwashError && done.reason.code).toBe('STORAGE_NOT_FOUND');
   });
 
-  it('other failures are STORAGE_IO with the SDK error as cause', async () => {
+  it('unknown credentials are STORAGE_ACCESS_DENIED (permanent) with the SDK error as cause', async () => {
     const unknownKey = new S3Store(createS3Client(s3.settings, { credentials: { accessKeyId: 'NOT-S3RVER', secretAccessKey: 'x' }, maxAttempts: 1 }));
     const err = await rejection(unknownKey.openRead(loc('small.csv')));
-    expect(err.code).toBe('STORAGE_IO');
+    expect(err.code).toBe('STORAGE_ACCESS_DENIED');
+    expect(err.message).toBe(`cannot read s3://${TEST_BUCKET}/${prefix}/small.csv: access denied (InvalidAccessKeyId, HTTP 403)`);
     expect(err.details).toMatchObject({ s3Error: 'InvalidAccessKeyId', httpStatus: 403 });
     expect(err.cause).toBeInstanceOf(Error);
+    expect(isPermanentStorageError(err)).toBe(true);
+  });
+
+  it('other failures are STORAGE_IO, transient', async () => {
+    const closed = new S3Store(createS3Client({ ...s3.settings, s3Endpoint: 'http://127.0.0.1:9' }, { credentials: S3RVER_CREDENTIALS, maxAttempts: 1 }));
+    const err = await rejection(closed.openRead(loc('small.csv')));
+    expect(err.code).toBe('STORAGE_IO');
+    expect(err.message).toMatch(/ECONNREFUSED/);
+    expect(isPermanentStorageError(err)).toBe(false);
+  });
+
+  it('delete removes an object and says whether it was there; S3 leaves no temp files to clean up', async () => {
+    await put('to-remove.csv', 'x\n');
+    expect(await store.delete(loc('to-remove.csv'))).toBe(true);
+    expect(await store.exists(loc('to-remove.csv'))).toBe(false);
+    expect(await store.delete(loc('to-remove.csv'))).toBe(false);
+    expect(await store.removeLeftovers(loc('to-remove.csv'))).toBe(0);
+  });
+
+  it('a staged write is an object once stored; cancel stops one in flight', async () => {
+    const target = loc('staged.csv');
+    const w = await store.openStaged(target);
+    w.stream.end('email\nann@example.org\n');
+    await w.stored;
+    await w.publish();
+    expect(await text(await store.openRead(target))).toBe('email\nann@example.org\n');
+    const inFlight = await store.openStaged(loc('staged-cancelled.csv'));
+    inFlight.stream.write('partial');
+    await inFlight.cancel();
+    expect((await rejection(inFlight.stored)).details.aborted).toBe(true);
+    expect(await store.exists(loc('staged-cancelled.csv'))).toBe(false);
   });
 
   it('abort leaves no object and rejects done as aborted', async () => {

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { isListwashError } from '../../src/errors.js';
+import { errorLine, exitCodeFor, main } from '../../src/cli/main.js';
+import { ErrorCodes, ListwashError, isListwashError } from '../../src/errors.js';
 
 async function usageError(argv: string[]): Promise<string> {
   try {
@@ -26,5 +28,36 @@ describe('listwash CLI', () => {
   it('exits 2 without a command and 0 for help', async () => {
     expect(await main([])).toBe(2);
     expect(await main(['--help'])).toBe(0);
+  });
+});
+
+describe('listwash CLI errors', () => {
+  it('print one line with the error code', () => {
+    const cfgErr = new ListwashError(ErrorCodes.CONFIG_INVALID, 'LISTWASH_SMTP_PORT: expected an integer, got "x"');
+    expect(errorLine(cfgErr)).toBe('listwash: CONFIG_INVALID: LISTWASH_SMTP_PORT: expected an integer, got "x"');
+    expect(exitCodeFor(cfgErr)).toBe(1);
+    expect(errorLine(new ListwashError(ErrorCodes.STORAGE_IO, 'first\nsecond\r\nthird'))).toBe('listwash: STORAGE_IO: first second third');
+    expect(errorLine(new Error('plain\nerror'))).toBe('listwash: plain error');
+  });
+
+  it('a failed list shows the code of what failed it', () => {
+    const err = new ListwashError(ErrorCodes.JOB_FAILED, 'list x failed: cannot write /o/report.csv: read-only file system (EROFS)', { listId: 'x', cause: 'STORAGE_READ_ONLY' });
+    expect(errorLine(err)).toBe('listwash: STORAGE_READ_ONLY: list x failed: cannot write /o/report.csv: read-only file system (EROFS)');
+    expect(errorLine(new ListwashError(ErrorCodes.JOB_FAILED, 'list x not done within the timeout', { listId: 'x' }))).toMatch(/^listwash: JOB_FAILED: /);
+  });
+
+  it('usage errors exit 2', () => {
+    expect(exitCodeFor(new ListwashError(ErrorCodes.CLI_USAGE, 'bad'))).toBe(2);
+  });
+
+  it('a bad setting ends the process with exit 1 and one line naming CONFIG_INVALID and the variable', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', 'some-list'], {
+      cwd: join(import.meta.dirname, '../..'),
+      env: { ...process.env, LISTWASH_GREYLIST_RETRY_DELAYS: '60,,300' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('listwash: CONFIG_INVALID: LISTWASH_GREYLIST_RETRY_DELAYS: item 2 of "60,,300" is empty (a stray comma?)\n');
   });
 });

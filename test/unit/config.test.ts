@@ -46,6 +46,42 @@ describe('loadConfig', () => {
     expect((err as Error).message).toMatch(msg);
   });
 
+  it('list settings: an empty item is an error, never silently dropped', () => {
+    for (const value of ['1,,2', '1,2,', ',1', ' , ']) {
+      let err: unknown;
+      try {
+        loadConfig({ LISTWASH_GREYLIST_RETRY_DELAYS: value });
+      } catch (e) {
+        err = e;
+      }
+      expect(isListwashError(err, 'CONFIG_INVALID'), value).toBe(true);
+      expect((err as Error).message).toMatch(/^LISTWASH_GREYLIST_RETRY_DELAYS: item \d+ of .* is empty/);
+    }
+    expect(() => loadConfig({ LISTWASH_DNS_SERVERS: '127.0.0.1,,127.0.0.2' })).toThrow(/LISTWASH_DNS_SERVERS: item 2 of/);
+  });
+
+  it('greylist retries: empty is an error that names `none`; `none` turns them off', () => {
+    expect(() => loadConfig({ LISTWASH_GREYLIST_RETRY_DELAYS: '' })).toThrow(/LISTWASH_GREYLIST_RETRY_DELAYS: is empty; set it to `none` for no greylist retries/);
+    expect(() => loadConfig({ LISTWASH_GREYLIST_RETRY_DELAYS: '  ' })).toThrow(/is empty/);
+    expect(loadConfig({ LISTWASH_GREYLIST_RETRY_DELAYS: 'none' }).greylistRetryDelays).toEqual([]);
+    expect(loadConfig({ LISTWASH_GREYLIST_RETRY_DELAYS: ' NONE ' }).greylistRetryDelays).toEqual([]);
+    expect(loadConfig({ LISTWASH_GREYLIST_RETRY_DELAYS: ' 5 , 10 ' }).greylistRetryDelays).toEqual([5, 10]);
+  });
+
+  it('an empty list is accepted only where it has a documented meaning', () => {
+    expect(loadConfig({ LISTWASH_DNS_SERVERS: '' }).dnsServers).toEqual([]);
+    expect(() => loadConfig({ LISTWASH_ALLOWED_TARGETS: '' })).toThrow(/LISTWASH_ALLOWED_TARGETS: is empty; expected a comma-separated list/);
+  });
+
+  it('a config file’s empty array is the explicit `none`', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lwcfg-'));
+    const file = join(dir, 'listwash.json');
+    writeFileSync(file, JSON.stringify({ greylistRetryDelays: [] }));
+    expect(loadConfig({ LISTWASH_CONFIG: file }).greylistRetryDelays).toEqual([]);
+    writeFileSync(file, JSON.stringify({ allowedTargets: [] }));
+    expect(() => loadConfig({ LISTWASH_CONFIG: file })).toThrow(/LISTWASH_ALLOWED_TARGETS: is empty/);
+  });
+
   it('reads a JSON config file; the environment wins', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lwcfg-'));
     const file = join(dir, 'listwash.json');

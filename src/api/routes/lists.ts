@@ -23,6 +23,7 @@ interface CreateRequest {
   emailColumn?: string | number;
   callbackUrl?: string;
   id?: string;
+  escapeFormulas?: boolean;
 }
 
 const checkFields = Compile(CreateListFields);
@@ -32,7 +33,14 @@ function fromFields(raw: Record<string, string>, input: string): CreateRequest {
   if (!checkFields.Check(raw)) throw fromValidation([...checkFields.Errors(raw)], 'body');
   const f: Fields = raw;
   const emailColumn = f.emailColumn === undefined ? undefined : /^\d+$/.test(f.emailColumn) ? Number(f.emailColumn) : f.emailColumn;
-  return { input, ...(f.output !== undefined ? { output: f.output } : {}), ...(emailColumn !== undefined ? { emailColumn } : {}), ...(f.callbackUrl !== undefined ? { callbackUrl: f.callbackUrl } : {}), ...(f.id !== undefined ? { id: f.id } : {}) };
+  return {
+    input,
+    ...(f.output !== undefined ? { output: f.output } : {}),
+    ...(emailColumn !== undefined ? { emailColumn } : {}),
+    ...(f.callbackUrl !== undefined ? { callbackUrl: f.callbackUrl } : {}),
+    ...(f.id !== undefined ? { id: f.id } : {}),
+    ...(f.escapeFormulas !== undefined ? { escapeFormulas: f.escapeFormulas === 'true' } : {}),
+  };
 }
 
 /** The output of a list submitted without one: `LISTWASH_OUTPUT_PREFIX` + `<id>/`. */
@@ -50,7 +58,15 @@ async function submit(ctx: ApiContext, req: FastifyRequest, c: CreateRequest, in
   const input = inputChecked ? c.input : await checkLocation(c.input, 'input', key, ctx.locations);
   const listId = c.id ?? randomUUID();
   const output = c.output !== undefined ? await checkLocation(c.output, 'output', key, ctx.locations) : defaultOutput(ctx.cfg.outputPrefix, listId);
-  const opts: SubmitOptions = { listId, input, output, owner: key.name, ...(c.emailColumn !== undefined ? { emailColumn: c.emailColumn } : {}), ...(c.callbackUrl !== undefined ? { callbackUrl: c.callbackUrl } : {}) };
+  const opts: SubmitOptions = {
+    listId,
+    input,
+    output,
+    owner: key.name,
+    ...(c.emailColumn !== undefined ? { emailColumn: c.emailColumn } : {}),
+    ...(c.callbackUrl !== undefined ? { callbackUrl: c.callbackUrl } : {}),
+    ...(c.escapeFormulas !== undefined ? { escapeFormulas: c.escapeFormulas } : {}),
+  };
   return ctx.service.submit(opts);
 }
 

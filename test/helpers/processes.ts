@@ -1,0 +1,78 @@
+/**
+ * Test helper: listwash processes started the way operators start them — worker processes (`node --import tsx
+ * workers/all.ts`, see `listwash worker`) and CLI runs (`src/cli/main.ts`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '../pipeline/helpers.js';
+
+export const REPO_ROOT = join(import.meta.dirname, '../..');
+
+export interface WorkerProc {
+  child: ChildProcess;
+  /** BullMQ `processedBy` of its jobs, and its throttle lease holder id. */
+  name: string;
+  /** Everything it wrote to stderr so far. */
+  stderr: string;
+  /** Its exit code (null when killed by a signal). */
+  exit: Promise<number | null>;
+  /** Still running? */
+  alive(): boolean;
+}
+
+/**
+ * Start `workers/all.ts` with `env` (over this process's environment) and `args`; resolves once it says it is running.
+ * @throws when it exits during its start.
+ */
+export async function startWorkerProcess(env: Record<string, string>, args: string[] = []): Promise<WorkerProc> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/all.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const w: WorkerProc = {
+    child,
+    name: `${hostname()}:${child.pid}`,
+    stderr: '',
+    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
+    alive: () => child.exitCode === null && child.signalCode === null,
+  };
+  child.stderr!.on('data', (b: Buffer) => (w.stderr += b.toString()));
+  try {
+    await waitFor(() => w.stderr.includes(' running ') || !w.alive(), 20_000, `worker ${child.pid} to start`);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await w.exit;
+    throw err;
+  }
+  if (!w.alive()) throw new Error(`worker exited at start: ${w.stderr}`);
+  return w;
+}
+
+/** SIGKILL the workers still running and wait until every one has exited. */
+export async function killWorkerProcesses(procs: readonly WorkerProc[]): Promise<void> {
+  for (const p of procs) if (p.alive()) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exit));
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `listwash <args>` (through tsx) with `env` over this process's environment; resolves when it exits. */
+export function runCli(args: string[], env: Record<string, string>): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  const result = new Promise<CliResult>((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
+  return { child, result };
+}
