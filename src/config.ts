@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { loadEgressIdentities } from './egress/identity.js';
 import { ErrorCodes, ListwashError } from './errors.js';
+import { TargetPolicy } from './net/targets.js';
+import { parseWebhookSecrets } from './webhooks/secret.js';
 
 type Kind = 'int' | 'bool' | 'string' | 'list' | 'intList';
 
@@ -82,9 +84,21 @@ export const SETTINGS = {
   uploadMaxBytes: { env: 'LISTWASH_UPLOAD_MAX_BYTES', kind: 'int', default: '1073741824', min: 1, doc: 'Largest CSV upload accepted by `POST /v1/lists` (bytes); a larger one is answered `413`.' },
   outputPrefix: { env: 'LISTWASH_OUTPUT_PREFIX', kind: 'string', default: '', doc: 'Default output of lists submitted over HTTP without `output`: `<prefix><list id>/`. Empty: `output` is required.' },
   localRoot: { env: 'LISTWASH_LOCAL_ROOT', kind: 'string', default: '', doc: 'The only directory whose files the HTTP API may read or write through `file://` locations (no `..`, no symlink leading out). Empty: `file://` locations are refused over HTTP.' },
-  downloadUrlTtlSec: { env: 'LISTWASH_DOWNLOAD_URL_TTL_SEC', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'Lifetime of the pre-signed S3 download URLs that `GET /v1/lists/:id/files` returns.' },
+  downloadUrlTtlSec: { env: 'LISTWASH_DOWNLOAD_URL_TTL_SEC', kind: 'int', default: '3600', min: 1, max: 604800, doc: 'Lifetime of the pre-signed S3 download URLs of result files: in `GET /v1/lists/:id/files` and in webhook payloads (signed at each attempt).' },
   verifyMaxAddresses: { env: 'LISTWASH_VERIFY_MAX_ADDRESSES', kind: 'int', default: '25', min: 1, max: 1000, doc: 'Most addresses one `POST /v1/verify` request may carry.' },
   verifyDeadlineMs: { env: 'LISTWASH_VERIFY_DEADLINE_MS', kind: 'int', default: '30000', min: 100, max: 600000, doc: '`POST /v1/verify` answers by this deadline at the latest (a request may ask for less); addresses still open then are `unknown`.' },
+  webhookSecret: {
+    env: 'LISTWASH_WEBHOOK_SECRET',
+    kind: 'list',
+    default: '',
+    emptyMeans: 'no secret: lists with a callbackUrl are refused at submit',
+    doc: 'Signing secret of webhooks (Standard Webhooks): `whsec_` + base64 of 24–64 random bytes, e.g. `echo whsec_$(openssl rand -base64 32)`. Comma-separated to rotate: every secret signs, receivers accept any. Empty: lists with a `callbackUrl` are refused at submit. Never logged.',
+  },
+  webhookAllowedTargets: { env: 'LISTWASH_WEBHOOK_ALLOWED_TARGETS', kind: 'list', default: 'public', doc: 'Which addresses webhooks may connect to, checked on the address connected to: `public`, `loopback`, `any`, or CIDRs (as `LISTWASH_ALLOWED_TARGETS`). A callback to another address (private, link-local, cloud metadata) is refused and recorded on the list.' },
+  webhookTimeoutMs: { env: 'LISTWASH_WEBHOOK_TIMEOUT_MS', kind: 'int', default: '10000', min: 100, max: 300000, doc: 'One webhook attempt: connect, send and the answer\'s status line within this time, else it is retried.' },
+  webhookRetryDelayMs: { env: 'LISTWASH_WEBHOOK_RETRY_DELAY_MS', kind: 'int', default: '5000', min: 10, max: 3600000, doc: 'Wait before the first webhook retry; each next wait doubles, up to one hour.' },
+  webhookRetryWindowSec: { env: 'LISTWASH_WEBHOOK_RETRY_WINDOW_SEC', kind: 'int', default: '86400', min: 0, max: 2592000, doc: 'Webhook retries stop once the next attempt would start this long after the first (0: one attempt only).' },
+  watchIntervalSec: { env: 'LISTWASH_WATCH_INTERVAL_SEC', kind: 'int', default: '30', min: 1, max: 86400, doc: '`listwash watch`: seconds between two listings of the watched prefix.' },
   s3Endpoint: { env: 'S3_ENDPOINT', kind: 'string', default: '', doc: 'S3-compatible endpoint (MinIO, s3rver); implies path-style addressing. Empty: AWS.' },
   s3Region: { env: 'AWS_REGION', kind: 'string', default: 'us-east-1', doc: 'S3 region. Credentials come from the standard AWS chain.' },
   s3ForcePathStyle: { env: 'S3_FORCE_PATH_STYLE', kind: 'bool', default: 'false', doc: 'Path-style bucket addressing (on by itself when S3_ENDPOINT is set).' },
@@ -214,4 +228,7 @@ function validate(cfg: Config): void {
   // The egress file is read and checked here, so a mistake fails at start, not in the first session.
   loadEgressIdentities(cfg);
   if (cfg.greylistRetryDelays.length > 20) fail('greylistRetryDelays', 'LISTWASH_GREYLIST_RETRY_DELAYS', 'at most 20 retries');
+  // Checked here so a typo fails at start, not at the first list's end. The messages never show a secret.
+  parseWebhookSecrets(cfg.webhookSecret);
+  new TargetPolicy(cfg.webhookAllowedTargets, { env: 'LISTWASH_WEBHOOK_ALLOWED_TARGETS', setting: 'webhookAllowedTargets' });
 }

@@ -85,6 +85,23 @@ export const ErrorCodes = {
    * symbolic link leading out of the root.
    */
   LOCATION_NOT_ALLOWED: 'LOCATION_NOT_ALLOWED',
+  /**
+   * A list with a `callbackUrl` was submitted, or its webhook fell due, while `LISTWASH_WEBHOOK_SECRET` is
+   * empty: listwash never sends unsigned webhooks (a worker retries the delivery until its window ends).
+   */
+  WEBHOOK_SECRET_MISSING: 'WEBHOOK_SECRET_MISSING',
+  /**
+   * A webhook's host is (or resolves to) an address outside `LISTWASH_WEBHOOK_ALLOWED_TARGETS` (loopback,
+   * private, link-local, cloud metadata, … with the default `public`): refused without a connection, not retried.
+   */
+  WEBHOOK_TARGET_NOT_ALLOWED: 'WEBHOOK_TARGET_NOT_ALLOWED',
+  /**
+   * A webhook attempt failed: the receiver answered other than 2xx (a redirect is not followed), or the
+   * connection failed (DNS, refused, reset, TLS). Retried with back-off until the retry window ends.
+   */
+  WEBHOOK_DELIVERY: 'WEBHOOK_DELIVERY',
+  /** A webhook attempt got no answer within `LISTWASH_WEBHOOK_TIMEOUT_MS`. Retried like `WEBHOOK_DELIVERY`. */
+  WEBHOOK_TIMEOUT: 'WEBHOOK_TIMEOUT',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

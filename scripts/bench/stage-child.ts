@@ -42,7 +42,7 @@ async function run(req: StageRequest): Promise<StageReply> {
         throw new Error(`list ${req.listId} exists already`);
       }
       const t0 = performance.now();
-      const summary = await runSplit({ listId: req.listId, input: req.input, output: req.output }, { cfg, state, probeQueue: svc.probeQueue, aggregateQueue: svc.aggregateQueue }, { batchSize: cfg.batchSize });
+      const summary = await runSplit({ version: 1, listId: req.listId, input: req.input, output: req.output }, { cfg, state, probeQueue: svc.probeQueue, aggregateQueue: svc.aggregateQueue }, { batchSize: cfg.batchSize });
       const ms = performance.now() - t0;
       return { ok: true, ms, peakRss: rss.stop(), summary: { ...summary } };
     }

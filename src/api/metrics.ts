@@ -48,7 +48,7 @@ export class ApiMetrics {
     this.throttleRcpts = counter('listwash_throttle_rcpts_total', 'RCPTs granted by the fleet-wide throttle, per group.', ['group']);
     this.throttleWaits = counter('listwash_throttle_waits_total', 'Throttle refusals per group: session slot busy, cooldown after "slow down", circuit open, RCPT had to wait.', ['group', 'kind']);
     this.throttleSignals = counter('listwash_throttle_signals_total', 'What hosts said, per group: rate_limited (421 / 4.7.x), blocked (ban signs), success.', ['group', 'signal']);
-    this.webhooks = counter('listwash_webhook_deliveries_total', 'Webhook delivery attempts by outcome (delivered, failed).', ['outcome']);
+    this.webhooks = counter('listwash_webhook_deliveries_total', 'Webhook delivery attempts by outcome: delivered (2xx), failed (retried or given up), refused (target not allowed, no secret).', ['outcome']);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'listwash_api_' });
   }
 
@@ -99,7 +99,7 @@ export class ApiMetrics {
       this.throttleSignals,
       s.groups.flatMap((g) => Object.entries(THROTTLE_SIGNALS).map(([signal, c]): [Record<string, string>, number] => [{ group: g.group, signal }, g.counters[c]])),
     );
-    setCounter(this.webhooks, ['delivered', 'failed'].map((outcome) => [{ outcome }, s.webhooks[outcome] ?? 0]));
+    setCounter(this.webhooks, ['delivered', 'failed', 'refused'].map((outcome) => [{ outcome }, s.webhooks[outcome] ?? 0]));
   }
 }
 

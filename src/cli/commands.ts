@@ -13,7 +13,7 @@ export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: bo
   await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   try {
-    await svc.startWorkers({ split: true, probe: true, aggregate: true });
+    await svc.startWorkers({ split: true, probe: true, aggregate: true, webhook: true });
     const { listId, created } = await svc.submit(opts);
     if (!created) process.stderr.write(`list ${listId} exists already; waiting for it instead of processing it again\n`);
     let lastStatus = '';

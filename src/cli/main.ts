@@ -2,9 +2,10 @@
  * `listwash` command line.
  *
  *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
- *   listwash worker [--only split,probe,aggregate] [--concurrency N]
+ *   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
  *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
  *   listwash status <id>
+ *   listwash watch <prefix> --out <prefix> [--workers]
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
  *   listwash serve [--host H] [--port P]
@@ -15,18 +16,22 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
+import { runWatch } from '../watch/index.js';
 import { runDemo } from './demo.js';
 
 export const USAGE = `usage:
   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
         Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
         --escape-formulas: prefix ' to cells that start with = + - @ tab CR (for files opened in spreadsheets).
-  listwash worker [--only split,probe,aggregate] [--concurrency N]
+  listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
+  listwash watch <prefix> --out <prefix> [--workers]
+        Turn every new CSV under an S3 prefix or a local folder into one list, results under <out>/<name>/;
+        polls every LISTWASH_WATCH_INTERVAL_SEC until SIGTERM/SIGINT. --workers: run the workers here too.
   listwash verify <address>...
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
@@ -70,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
           host: { type: 'string' },
           port: { type: 'string' },
           'escape-formulas': { type: 'boolean' },
+          workers: { type: 'boolean' },
           offline: { type: 'boolean' },
           ip: { type: 'string' },
           json: { type: 'boolean' },
@@ -96,11 +102,11 @@ export async function main(argv: string[]): Promise<number> {
       return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
     }
     case 'worker': {
-      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate'];
-      for (const o of only) if (!['split', 'probe', 'aggregate'].includes(o)) usage(`--only takes split, probe, aggregate; got ${o}`);
+      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate', 'webhook'];
+      for (const o of only) if (!['split', 'probe', 'aggregate', 'webhook'].includes(o)) usage(`--only takes split, probe, aggregate, webhook; got ${o}`);
       const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
       if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) usage('--concurrency takes a positive integer');
-      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
+      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), webhook: only.includes('webhook'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
     }
     case 'status': {
       if (positionals.length !== 1) usage('status takes one list id');
@@ -117,6 +123,11 @@ export async function main(argv: string[]): Promise<number> {
       // Loaded on demand: the other commands do not need the HTTP stack.
       const { runServe } = await import('../api/server.js');
       return runServe(loadConfig(), { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
+    }
+    case 'watch': {
+      if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');
+      if (!values.out) usage('watch needs --out <prefix>');
+      return runWatch(loadConfig(), { source: positionals[0]!, out: values.out, workers: values.workers ?? false });
     }
     case 'doctor': {
       if (positionals.length > 0) usage('doctor takes no arguments');

@@ -23,8 +23,11 @@ export class TargetPolicy {
   private readonly any: boolean;
   private readonly publicOnly: boolean;
 
-  /** @param specs entries of LISTWASH_ALLOWED_TARGETS: `public`, `loopback`, `any`, or CIDRs. */
-  constructor(specs: readonly string[]) {
+  /**
+   * @param specs entries of LISTWASH_ALLOWED_TARGETS (or of another setting with its syntax): `public`, `loopback`, `any`, or CIDRs.
+   * @param source the setting the specs come from, named in the error for a bad entry.
+   */
+  constructor(specs: readonly string[], source: { env: string; setting: string } = { env: 'LISTWASH_ALLOWED_TARGETS', setting: 'allowedTargets' }) {
     let any = false;
     let pub = false;
     for (const raw of specs) {
@@ -40,7 +43,7 @@ export class TargetPolicy {
         const fam = isIP(ip);
         const bits = m ? Number(m[2]) : fam === 4 ? 32 : 128;
         if (fam === 0 || bits > (fam === 4 ? 32 : 128)) {
-          throw new ListwashError(ErrorCodes.CONFIG_INVALID, `LISTWASH_ALLOWED_TARGETS: not public/loopback/any or a CIDR: ${JSON.stringify(raw)}`, { setting: 'allowedTargets' });
+          throw new ListwashError(ErrorCodes.CONFIG_INVALID, `${source.env}: not public/loopback/any or a CIDR: ${JSON.stringify(raw)}`, { setting: source.setting, env: source.env });
         }
         this.allow.addSubnet(ip, bits, fam === 4 ? 'ipv4' : 'ipv6');
       }

@@ -19,7 +19,8 @@ export interface SmtpWork {
 }
 
 export type ListEnd = 'done' | 'failed' | 'cancelled';
-export type WebhookOutcome = 'delivered' | 'failed';
+/** A webhook attempt: delivered (2xx), failed (retried later or given up), refused (target not allowed, no secret). */
+export type WebhookOutcome = 'delivered' | 'failed' | 'refused';
 
 export class FleetCounters {
   readonly keys: FleetKeys;
@@ -58,7 +59,7 @@ export class FleetCounters {
     await this.redis.sadd(this.keys.groups, groupKey);
   }
 
-  /** One webhook delivery attempt (for the webhook worker). */
+  /** One webhook delivery attempt (counted by the webhook worker). */
   async webhookAttempt(outcome: WebhookOutcome): Promise<void> {
     await this.redis.hincrby(this.keys.webhooks, outcome, 1);
   }

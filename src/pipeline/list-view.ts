@@ -2,6 +2,7 @@
  * A list's status as users see it (CLI `status --json`, HTTP `GET /v1/lists/:id`), typed, from the
  * list's metadata hash (where every value is a string). Pure.
  */
+import type { WebhookAttempt } from '../webhooks/attempts.js';
 import type { ListMeta, ListStatus } from './list-state.js';
 
 export interface ListTimings {
@@ -54,8 +55,8 @@ export interface ListView {
   /** The last batch that failed for good (its addresses end `unknown`), if any. */
   lastBatchError: string | null;
   callbackUrl: string | null;
-  /** Webhook delivery attempts (see the webhook worker), newest last. */
-  webhook: unknown[] | null;
+  /** Webhook delivery attempts (see `src/webhooks/`), newest last; the last one's `outcome` says where delivery stands. */
+  webhook: WebhookAttempt[] | null;
 }
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
@@ -119,6 +120,6 @@ export function listView(
     error: meta.errorCode || meta.error ? { code: meta.errorCode ?? 'JOB_FAILED', message: meta.error ?? '' } : null,
     lastBatchError: meta.lastBatchError ?? null,
     callbackUrl: meta.callbackUrl ?? null,
-    webhook: parseJson<unknown[]>(meta.webhook),
+    webhook: parseJson<WebhookAttempt[]>(meta.webhook),
   };
 }

@@ -85,7 +85,7 @@ export function fleetKeys(keyPrefix: string) {
     rows: `${base}:rows`,
     /** Hash: SMTP work of the probe stage: `sessions`, `rcpts`, `replies4xx`, `replies5xx`, `connectFailures`, `tlsSessions`. */
     smtp: `${base}:smtp`,
-    /** Hash: webhook delivery attempts by outcome (`delivered`, `failed`), written by the webhook worker. */
+    /** Hash: webhook delivery attempts by outcome (`delivered`, `failed`, `refused`), written by the webhook worker. */
     webhooks: `${base}:webhooks`,
     /** Set: throttle group keys the fleet has used (their counters live in the throttle's own `stats` hashes). */
     groups: `${base}:groups`,

@@ -18,6 +18,8 @@ import { createRedis } from '../redis/connect.js';
 import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { FleetCounters } from './fleet-counters.js';
+import { LIST_JOB_VERSION } from '../contract/list-job.js';
+import { FileLinks, WebhookDelivery } from '../webhooks/index.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
 import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
@@ -69,6 +71,7 @@ const PROBE_JOB_OPTIONS = {
 /** The split job of a list, rebuilt from its recorded metadata. */
 function splitJobFromMeta(m: ListMeta): SplitJobData {
   return validateSplitJob({
+    version: LIST_JOB_VERSION,
     listId: m.listId,
     input: m.input,
     output: m.output,
@@ -121,6 +124,7 @@ export class ListwashService {
   private readonly stopWatch: ListStopWatch;
   private readonly verifyRequests: VerifyNow;
   private gate: ThrottleGate | null = null;
+  private webhookDelivery: { delivery: WebhookDelivery; links: FileLinks } | null = null;
   private verifier: Promise<DomainVerifier> | null = null;
   private readonly ownsRedis: boolean;
   /** This process among the workers: `<hostname>:<pid>`. Also the throttle's lease holder id. */
@@ -140,6 +144,10 @@ export class ListwashService {
     this.probeQueue = new Queue<ProbeJobData>(QUEUES.probe, { ...common, defaultJobOptions: PROBE_JOB_OPTIONS });
     this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
+    for (const q of [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue]) {
+      // Reported, not thrown (an 'error' event without a listener would crash the process).
+      q.on('error', (err) => this.log.warn({ queue: q.name }, `queue error: ${err.message}`));
+    }
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
     this.counters = new FleetCounters(this.redis, cfg.queuePrefix);
     this.verifyRequests = new VerifyNow({
@@ -170,7 +178,11 @@ export class ListwashService {
     if (!LIST_ID_RE.test(listId)) throw new ListwashError(ErrorCodes.JOB_INVALID, `list id must match ${LIST_ID_RE}: ${JSON.stringify(listId)}`);
     parseLocation(opts.input);
     parseLocation(opts.output);
+    if (opts.callbackUrl !== undefined && this.cfg.webhookSecret.length === 0) {
+      throw new ListwashError(ErrorCodes.WEBHOOK_SECRET_MISSING, 'a list with a callbackUrl needs LISTWASH_WEBHOOK_SECRET: webhooks are always signed', { field: 'callbackUrl' });
+    }
     const data = validateSplitJob({
+      version: LIST_JOB_VERSION,
       listId,
       input: opts.input,
       output: opts.output,
@@ -402,8 +414,17 @@ export class ListwashService {
     return this.verifier;
   }
 
+  /** The webhook delivery, made once per process. */
+  private webhooks(): WebhookDelivery {
+    if (!this.webhookDelivery) {
+      const links = new FileLinks(this.cfg);
+      this.webhookDelivery = { links, delivery: new WebhookDelivery({ cfg: this.cfg, log: this.log, state: (id) => this.state(id), links }) };
+    }
+    return this.webhookDelivery.delivery;
+  }
+
   /** Start workers in this process. */
-  async startWorkers(sel: WorkerSelection = { split: true, probe: true, aggregate: true }): Promise<Worker[]> {
+  async startWorkers(sel: WorkerSelection = { split: true, probe: true, aggregate: true, webhook: true }): Promise<Worker[]> {
     if (sel.probe) await this.engine();
     const started = startWorkers(
       {
@@ -424,6 +445,7 @@ export class ListwashService {
         verifier: () => this.engine(),
         throttleStats: async () => (await this.gate?.stats()) ?? null,
         counters: this.counters,
+        webhooks: () => this.webhooks(),
       },
       sel,
     );
@@ -433,11 +455,19 @@ export class ListwashService {
 
   /** Graceful stop: workers finish or hand back their current jobs, leases are released. */
   async close(): Promise<void> {
+    const queues = [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue];
+    // Every BullMQ connection set-up (it asks Redis its version) must settle before the connections it
+    // shares with this service go away: closing a queue or worker drops its error listeners, and a
+    // set-up cut short by the disconnect below would then crash the process (an 'error' event without
+    // a listener) or reject unhandled — a worker stopped right after it started, a service closed right
+    // after a refused submit. Bounded, for a Redis that does not answer.
+    await Promise.all([...this.workers, ...queues].map((q) => within(q.waitUntilReady(), 2000, () => undefined)));
     await Promise.all(this.workers.map((w) => w.close()));
     this.stopWatch.close();
     await this.verifyRequests.close();
     await this.gate?.close();
-    await Promise.all([this.splitQueue.close(), this.probeQueue.close(), this.aggregateQueue.close(), this.webhookQueue.close()]);
+    this.webhookDelivery?.links.close();
+    await Promise.all(queues.map((q) => q.close()));
     for (const r of this.extraRedis) r.disconnect();
     if (this.ownsRedis) this.redis.disconnect();
   }

@@ -1,9 +1,10 @@
 /**
- * The pipeline's BullMQ workers in one process: split (upload jobs), probe (batch jobs), aggregate.
+ * The pipeline's BullMQ workers in one process: split (upload jobs), probe (batch jobs), aggregate,
+ * webhook (signed callbacks of lists that ended).
  * Each processor is a thin wrapper: it runs its stage and decides what a failure means for the list
  * (retry, give up the batch, or fail the list), through the list's lifecycle.
  */
-import { DelayedError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { DomainVerifier } from '../engine/index.js';
@@ -13,9 +14,10 @@ import { checkOutputWritable, isPermanentStorageError } from '../storage/index.j
 import { runAggregate } from './aggregate.js';
 import type { FleetCounters } from './fleet-counters.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
-import type { ListLifecycle } from './lifecycle.js';
+import { LIST_ENDS, type WebhookDelivery } from '../webhooks/index.js';
+import type { ListLifecycle, WebhookJobData } from './lifecycle.js';
 import type { ListState } from './list-state.js';
-import { QUEUES } from './names.js';
+import { LIST_ID_RE, QUEUES } from './names.js';
 import { abandonBatch, runProbe } from './probe.js';
 import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
@@ -24,6 +26,8 @@ export interface WorkerSelection {
   split?: boolean;
   probe?: boolean;
   aggregate?: boolean;
+  /** Deliver the webhooks of lists that ended (queue `lw-webhook`). */
+  webhook?: boolean;
   /** Probe jobs one process runs at once. Default: `LISTWASH_WORKER_CONCURRENCY`. */
   probeConcurrency?: number;
 }
@@ -48,7 +52,12 @@ export interface WorkerContext {
   throttleStats(): Promise<unknown>;
   /** Fleet-wide counters for `/metrics`. */
   counters: FleetCounters;
+  /** The webhook delivery, made on first use (only webhook workers need it). */
+  webhooks(): WebhookDelivery;
 }
+
+/** Webhook jobs one process runs at once (each is one HTTP request at most). */
+const WEBHOOK_CONCURRENCY = 8;
 
 /**
  * Errors that no retry can mend: the list fails at once. Bad input, and storage that refuses for good (read-only,
@@ -81,6 +90,7 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   if (sel.split) started.push(new Worker<SplitJobData>(QUEUES.split, (job) => splitProcessor(ctx, job), common(2)));
   if (sel.probe) started.push(new Worker<ProbeJobData>(QUEUES.probe, (job, token) => probeProcessor(ctx, job, token), common(sel.probeConcurrency ?? ctx.cfg.workerConcurrency)));
   if (sel.aggregate) started.push(new Worker<AggregateJobData>(QUEUES.aggregate, (job) => aggregateProcessor(ctx, job), common(1)));
+  if (sel.webhook) started.push(new Worker<WebhookJobData>(QUEUES.webhook, (job, token) => webhookProcessor(ctx, job, token), common(WEBHOOK_CONCURRENCY)));
   for (const w of started) {
     // A worker-level error (lost Redis connection, …) is reported, not swallowed.
     w.on('error', (err) => ctx.log.error({ queue: w.name }, `worker error: ${err.message}`));
@@ -88,8 +98,37 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   return started;
 }
 
+/**
+ * The list job of an upload job, checked against the job contract. A job that breaks it is refused at
+ * once (no retry: `JOB_INVALID` naming the field); when it names a usable list id that has no list yet,
+ * that list is recorded as failed, so the producer hears of it on the events stream.
+ */
+async function acceptListJob(ctx: WorkerContext, job: Job<SplitJobData>): Promise<SplitJobData> {
+  try {
+    const data = validateSplitJob(job.data);
+    if (job.id !== data.listId) {
+      throw new ListwashError(ErrorCodes.JOB_INVALID, `list job: jobId must equal listId (got jobId ${JSON.stringify(job.id)} for list ${data.listId})`, { field: 'jobId' });
+    }
+    return data;
+  } catch (err) {
+    job.discard();
+    const raw: Partial<Record<string, unknown>> = typeof job.data === 'object' && job.data !== null ? (job.data as unknown as Record<string, unknown>) : {};
+    ctx.log.warn({ jobId: job.id, field: err instanceof ListwashError ? err.details.field : undefined }, `list job refused: ${errorMessage(err)}`);
+    if (typeof raw.listId === 'string' && LIST_ID_RE.test(raw.listId)) await failUnstartedList(ctx, raw.listId, raw, err);
+    throw err;
+  }
+}
+
+/** Record a refused list job as a failed list (a list that exists already is left as it is). */
+async function failUnstartedList(ctx: WorkerContext, listId: string, raw: Partial<Record<string, unknown>>, err: unknown): Promise<void> {
+  const state = ctx.state(listId);
+  const text = (v: unknown) => (typeof v === 'string' ? v : '');
+  if (!(await state.create({ input: text(raw.input), output: text(raw.output), settings: JSON.stringify(ctx.settingsUsed()) }))) return;
+  await ctx.lifecycle.fail(state, err);
+}
+
 async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promise<unknown> {
-  const data = validateSplitJob(job.data);
+  const data = await acceptListJob(ctx, job);
   const state = ctx.state(data.listId);
   // Enqueued by another service straight onto the queue (the job contract): the list starts here.
   if (!(await state.exists())) {
@@ -172,4 +211,29 @@ async function aggregateProcessor(ctx: WorkerContext, job: Job<AggregateJobData>
     }
     throw err;
   }
+}
+
+/**
+ * One attempt at a list's webhook; a failed attempt within the retry window moves the job to delayed
+ * until its next attempt (the job stays in Redis: a worker restart loses nothing). Refused and
+ * given-up deliveries fail the job without BullMQ retries.
+ */
+async function webhookProcessor(ctx: WorkerContext, job: Job<WebhookJobData>, token: string | undefined): Promise<unknown> {
+  const { listId, state } = job.data;
+  if (typeof listId !== 'string' || !LIST_ENDS.includes(state)) throw new UnrecoverableError(`webhook job ${job.id}: payload must be { listId, state: done|failed|cancelled }`);
+  let r;
+  try {
+    r = await ctx.webhooks().attempt(job.data);
+  } catch (err) {
+    if (isStop(err)) return { skipped: errorMessage(err) };
+    throw err;
+  }
+  if (r.kind !== 'skipped') await ctx.counters.webhookAttempt(r.kind === 'delivered' ? 'delivered' : r.kind === 'refused' ? 'refused' : 'failed');
+  if (r.kind === 'retry') {
+    if (token === undefined) return r;
+    await job.moveToDelayed(r.at, token);
+    throw new DelayedError();
+  }
+  if (r.kind === 'refused' || r.kind === 'gave_up') throw new UnrecoverableError(`webhook of list ${listId} ${r.kind === 'refused' ? 'refused' : 'given up'} after attempt ${r.attempt} (see the list's status)`);
+  return r;
 }

@@ -47,7 +47,7 @@ export interface FixtureOptions {
   s3?: boolean;
   /** Where uploads and default outputs go. Default: `s3` with s3rver, else `local` (under the root). */
   storage?: 's3' | 'local';
-  /** Workers (split, probe, aggregate) in a separate service. Default false. */
+  /** Workers (split, probe, aggregate, webhook) in a separate service. Default false. */
   workers?: boolean;
   /** Extra settings (environment variables); they win. */
   env?: Record<string, string>;
@@ -127,7 +127,7 @@ export async function startApiFixture(opts: FixtureOptions = {}): Promise<ApiFix
   let workers: ListwashService | null = null;
   if (opts.workers) {
     workers = new ListwashService(cfg);
-    await workers.startWorkers({ split: true, probe: true, aggregate: true, probeConcurrency: 4 });
+    await workers.startWorkers({ split: true, probe: true, aggregate: true, webhook: true, probeConcurrency: 4 });
   }
   const client = (key: KeyName | null) => new ListwashClient({ baseUrl: api.url, ...(key ? { token: TOKENS[key] } : {}) });
   return {

@@ -1,26 +1,47 @@
 /**
  * `GET /metrics` over real HTTP after a list ran end to end: strict Prometheus text, and the fleet's
  * figures as Redis holds them (lists by phase and ended, queue depths, verdicts, report rows, SMTP
- * sessions and RCPTs, throttle figures per group), whichever process did the work.
+ * sessions and RCPTs, throttle figures per group, webhook deliveries), whichever process did the work.
  */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topGroups } from '../../src/api/fleet-snapshot.js';
 import { COUNTER_NAMES, type ThrottleCounters } from '../../src/throttle/index.js';
+import { waitFor } from '../pipeline/helpers.js';
 import { SMALL_WORLD, startApiFixture, type ApiFixture } from './fixture.js';
 import { parsePrometheusText, sampleValue, type PromSample } from './prom-text.js';
 
 let f: ApiFixture;
 let samples: PromSample[];
 
+let receiver: Server;
+let callbacks = 0;
+
 beforeAll(async () => {
-  f = await startApiFixture({ world: SMALL_WORLD, workers: true });
+  receiver = createServer((req, res) => {
+    callbacks++;
+    req.resume();
+    res.writeHead(204).end();
+  }).listen(0, '127.0.0.1');
+  await once(receiver, 'listening');
+  f = await startApiFixture({
+    world: SMALL_WORLD,
+    workers: true,
+    env: { LISTWASH_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`, LISTWASH_WEBHOOK_ALLOWED_TARGETS: 'loopback' },
+  });
   await writeFile(join(f.root, 'm.csv'), 'email\nbob@acme.test\nalice@acme.test\nnobody@acme.test\nx@gone.test\nbroken\nbob@acme.test\n');
   const alice = f.client('alice');
-  await alice.createList({ input: pathToFileURL(join(f.root, 'm.csv')).href, id: 'metered' });
+  const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  await alice.createList({ input: pathToFileURL(join(f.root, 'm.csv')).href, id: 'metered', callbackUrl });
   await alice.waitForList('metered', { pollMs: 100, timeoutMs: 60_000 });
+  await waitFor(() => callbacks === 1, 30_000, 'the webhook');
+  await waitFor(async () => ((await alice.getList('metered')).webhook ?? []).some((a) => JSON.stringify(a).includes('delivered')), 10_000, 'the delivery to be recorded');
   // A second list that stays queued (no split worker picks it up once the workers are gone).
   await f.workers!.close();
   await alice.createList({ input: pathToFileURL(join(f.root, 'm.csv')).href, id: 'waiting' });
@@ -30,6 +51,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await f?.close();
+  receiver?.close();
 });
 
 describe('GET /metrics', () => {
@@ -68,7 +90,8 @@ describe('GET /metrics', () => {
     expect(sampleValue(samples, 'listwash_throttle_rcpts_total', { group: 'mx.acme.test' })).toBe(host.rcptCount);
     expect(sampleValue(samples, 'listwash_throttle_waits_total', { group: 'mx.acme.test', kind: 'busy' })).toBeDefined();
     expect(sampleValue(samples, 'listwash_throttle_signals_total', { group: 'mx.acme.test', signal: 'success' })).toBeGreaterThanOrEqual(1);
-    expect(sampleValue(samples, 'listwash_webhook_deliveries_total', { outcome: 'delivered' })).toBe(0);
+    expect(sampleValue(samples, 'listwash_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
+    expect(sampleValue(samples, 'listwash_webhook_deliveries_total', { outcome: 'failed' })).toBe(0);
   });
 
   it('counts the requests this API process answered, by route pattern', () => {

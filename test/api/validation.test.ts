@@ -66,6 +66,10 @@ describe('request validation over HTTP', () => {
     expect(await errorOf(await f.http('/v1/lists', { method: 'POST', key: 'alice', body: form }))).toMatchObject({ status: 501, code: 'UPLOADS_DISABLED' });
   });
 
+  it('answers 501 WEBHOOK_SECRET_MISSING naming callbackUrl when the server cannot sign webhooks', async () => {
+    expect(await errorOf(await postJson(f, '/v1/lists', { input, output: `s3://${TEST_BUCKET}/o/`, callbackUrl: 'https://hooks.example/lw' }))).toMatchObject({ status: 501, code: 'WEBHOOK_SECRET_MISSING', field: 'callbackUrl' });
+  });
+
   it("answers 409 JOB_EXISTS for an id another key's list has", async () => {
     expect((await postJson(f, '/v1/lists', { input, output: `s3://${TEST_BUCKET}/o/`, id: 'taken' }, 'alice')).status).toBe(202);
     expect(await errorOf(await postJson(f, '/v1/lists', { input, output: `s3://${TEST_BUCKET}/o/`, id: 'taken' }, 'bob'))).toMatchObject({ status: 409, code: 'JOB_EXISTS' });

@@ -60,7 +60,7 @@ describe('listwash worker at start', () => {
       '1 FAIL, 0 warn: results will b',
     ]);
     expect(doctorLines[1]).toMatch(/every result will be unknown: outbound port 25 is blocked/);
-    expect(log).toMatch(/listwash worker \d+ running \(split, probe, aggregate\)/);
+    expect(log).toMatch(/listwash worker \d+ running \(split, probe, aggregate, webhook\)/);
     expect(log.indexOf(' running ')).toBeLessThan(log.indexOf(' doctor: '));
   });
 

@@ -152,7 +152,7 @@ describe('spreadsheet formulas', () => {
     const output = join(dir, 'formulas-job-out') + '/';
     const listId = `${run}-formulas-job`;
     // A split job added by another producer, without submit(): the worker creates the list's state from it.
-    await svc.splitQueue.add('split', { listId, input, output, escapeFormulas: true }, { jobId: listId });
+    await svc.splitQueue.add('split', { version: 1, listId, input, output, escapeFormulas: true }, { jobId: listId });
     await waitFor(async () => (await svc.view(listId)) !== null, 10_000, 'the list state');
     await svc.waitUntilDone(listId, { timeoutMs: 30_000, pollMs: 100 });
     expect(allCells(await files(output)).filter((c) => /^[=+\-@\t\r]/.test(c))).toEqual([]);
