@@ -19,6 +19,7 @@ import type { Config } from '../config.js';
 import { verdictOfRefusal, type AddressOutcome, type DomainResult, type DomainVerifier } from '../engine/index.js';
 import { egressStatsKey } from '../egress/stats.js';
 import { verdict } from '../verdict.js';
+import { sumSmtpWork, type FleetCounters } from './fleet-counters.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
 import { isFinalStatus, type BatchProgress, type ListState } from './list-state.js';
 import { encodeVerdict } from './result-codec.js';
@@ -29,6 +30,8 @@ export interface ProbeDeps {
   verifier: DomainVerifier;
   state: ListState;
   aggregateQueue: Queue<AggregateJobData>;
+  /** Fleet-wide counters for `/metrics` (verdicts, SMTP sessions and RCPTs). */
+  counters?: FleetCounters;
   /** Clock, for tests. */
   now?: () => number;
   random?: () => number;
@@ -119,12 +122,18 @@ function pinsOf(pending: string[], outcomes: AddressOutcome[], before: Record<st
   return pins;
 }
 
-/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
-function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+/** The SMTP work of a run, per MX host. */
+function hostCounters(r: DomainResult): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const [host, h] of Object.entries(r.hosts)) {
     out[host] = { sessions: h.sessions, rcpts: h.rcpts, replies4xx: h.replies4xx, replies5xx: h.replies5xx, connectFailures: h.connectFailures, tlsSessions: h.tls };
   }
+  return out;
+}
+
+/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
+function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+  const out = hostCounters(r);
   const throttled = r.outcomes.find((o) => o.kind === 'deferred');
   if (throttled?.kind === 'deferred') (out[throttled.group] ??= {}).throttleWaits = 1;
   for (const [identity, c] of Object.entries(r.identities)) out[egressStatsKey(identity)] = { ...c };
@@ -188,8 +197,17 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
   }
   for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
-  const progress = addProgress(data.progress, [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize]);
-  await Promise.all([state.saveResults(entries), state.addMxStats(mxCounters(result)), state.recordProgress(data.batchId, progress)]);
+  const finals = [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize];
+  const progress = addProgress(data.progress, finals);
+  await Promise.all([
+    state.saveResults(entries),
+    state.addMxStats(mxCounters(result)),
+    state.recordProgress(data.batchId, progress),
+    deps.counters?.probeRun(
+      finals.flatMap((o) => (o.kind === 'deferred' ? [] : [o.verdict])),
+      sumSmtpWork(hostCounters(result)),
+    ),
+  ]);
 
   if (plan.pending.length === 0) {
     if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);
