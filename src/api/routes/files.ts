@@ -3,10 +3,9 @@
  * this API's streamed download route for local storage), and the download route itself (streamed
  * from either storage; never read into memory).
  */
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { FastifyRequest } from 'fastify';
 import { contentTypeOf, type ListFile } from '../../pipeline/list-files.js';
+import { signedDownloadUrl } from '../../storage/index.js';
 import { askerOf, type ApiContext, type ApiInstance } from '../context.js';
 import { ROUTES } from '../route-table.js';
 import { DownloadBody, FileParams, FilesBody, IdParams } from '../schemas.js';
@@ -24,7 +23,7 @@ async function entryFor(ctx: ApiContext, req: FastifyRequest, listId: string, f:
   const base = { name, size: f.size, contentType: contentTypeOf(f.name) };
   if (f.location.kind === 's3') {
     const expiresIn = ctx.cfg.downloadUrlTtlSec;
-    const url = await getSignedUrl(ctx.s3, new GetObjectCommand({ Bucket: f.location.bucket, Key: f.location.key, ResponseContentDisposition: `attachment; filename="${f.name}"` }), { expiresIn });
+    const url = await signedDownloadUrl(ctx.s3, f.location, expiresIn, f.name);
     return { ...base, url, expiresAt: Date.now() + expiresIn * 1000 };
   }
   return { ...base, url: `${publicBase(ctx, req)}/v1/lists/${encodeURIComponent(listId)}/files/${f.name}`, expiresAt: null };
