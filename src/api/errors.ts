@@ -7,8 +7,8 @@
 import { ErrorCodes, ListwashError, isListwashError, type ErrorCode } from '../errors.js';
 import type { ErrorBody } from './schemas.js';
 
-/** HTTP status per error code. A code missing here answers 500. */
-export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
+/** HTTP status per error code: every code has one (a new code does not compile until it is given its status here). */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   API_VALIDATION: 400,
   JOB_INVALID: 400,
   STORAGE_BAD_URL: 400,
@@ -36,6 +36,10 @@ export const HTTP_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   STORAGE_ACCESS_DENIED: 422,
   TARGET_NOT_ALLOWED: 422,
   API_INTERNAL: 500,
+  // The server's own configuration or test infrastructure: never the client's fault.
+  CONFIG_INVALID: 500,
+  CONFIG_FILE: 500,
+  SIM_WORLD: 500,
   UPLOADS_DISABLED: 501,
   WEBHOOK_SECRET_MISSING: 501,
   WEBHOOK_DELIVERY: 502,
