@@ -1,7 +1,9 @@
-/** Regenerate the configuration table in README.md from src/config.ts. */
+/** Regenerate the generated tables in README.md: settings (src/config.ts), HTTP routes and error codes (src/api). */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { withApiTables } from '../src/api/docs.js';
 import { withConfigTable } from '../src/config-docs.js';
 
 const path = new URL('../README.md', import.meta.url);
-writeFileSync(path, withConfigTable(readFileSync(path, 'utf8')));
-process.stdout.write('README.md configuration table updated\n');
+const errorsSource = readFileSync(new URL('../src/errors.ts', import.meta.url), 'utf8');
+writeFileSync(path, withApiTables(withConfigTable(readFileSync(path, 'utf8')), errorsSource));
+process.stdout.write('README.md tables updated (settings, HTTP routes, error codes)\n');

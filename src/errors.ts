@@ -68,6 +68,28 @@ export const ErrorCodes = {
   THROTTLE_LEASE_LOST: 'THROTTLE_LEASE_LOST',
   /** The simulated mail world (test/demo infrastructure, `src/world/`) got a bad spec or could not bind. */
   SIM_WORLD: 'SIM_WORLD',
+  /** HTTP API: the request carries no API key, or one this server does not know (`Authorization: Bearer <token>`). */
+  API_UNAUTHORIZED: 'API_UNAUTHORIZED',
+  /** HTTP API: the key is valid but may not use this route (the queue dashboard and `/metrics` need the admin key). */
+  API_FORBIDDEN: 'API_FORBIDDEN',
+  /** HTTP API: a request failed validation; the error's `field` names the offending field. */
+  API_VALIDATION: 'API_VALIDATION',
+  /** HTTP API: an upload or request body is larger than allowed (`LISTWASH_UPLOAD_MAX_BYTES` for uploads). */
+  API_PAYLOAD_TOO_LARGE: 'API_PAYLOAD_TOO_LARGE',
+  /** HTTP API: the request's Content-Type is not one the route takes. */
+  API_UNSUPPORTED_MEDIA_TYPE: 'API_UNSUPPORTED_MEDIA_TYPE',
+  /** HTTP API: no such route. */
+  API_NOT_FOUND: 'API_NOT_FOUND',
+  /** HTTP API: an unexpected server error (the server's log has the details; the answer never does). */
+  API_INTERNAL: 'API_INTERNAL',
+  /** HTTP API: uploads are not enabled on this server (`LISTWASH_UPLOAD_PREFIX` is empty). */
+  UPLOADS_DISABLED: 'UPLOADS_DISABLED',
+  /**
+   * A location outside what the API key or the server allows: a key's input/output prefix restriction,
+   * a `file://` path outside `LISTWASH_LOCAL_ROOT` (or local paths not enabled), a `..` segment, a
+   * symbolic link leading out of the root.
+   */
+  LOCATION_NOT_ALLOWED: 'LOCATION_NOT_ALLOWED',
   /**
    * A list with a `callbackUrl` was submitted, or its webhook fell due, while `LISTWASH_WEBHOOK_SECRET` is
    * empty: listwash never sends unsigned webhooks (a worker retries the delivery until its window ends).

@@ -8,6 +8,7 @@
  *   listwash watch <prefix> --out <prefix> [--workers]
  *   listwash verify <address>...
  *   listwash demo [--out DIR]
+ *   listwash serve [--host H] [--port P]
  *   listwash doctor [--offline] [--ip IP] [--json]
  */
 import { isIP } from 'node:net';
@@ -38,6 +39,8 @@ export const USAGE = `usage:
         Verify a few addresses directly (no Redis), print one JSON line each.
   listwash demo [--out DIR]
         Start the simulated mail world on loopback and clean a demo list against it.
+  listwash serve [--host H] [--port P]
+        Run the HTTP API (default 127.0.0.1:8080) until SIGTERM/SIGINT; workers run separately.
   listwash doctor [--offline] [--ip IP] [--json]
         Check the prober before probing real servers: DNS, outbound port 25, egress IP, HELO name, reverse DNS,
         SPF, DNSBLs. Exits 1 when something will make results unreliable. --offline: no port-25 connection;
@@ -82,6 +85,8 @@ export async function main(argv: string[]): Promise<number> {
           only: { type: 'string' },
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
+          host: { type: 'string' },
+          port: { type: 'string' },
           'escape-formulas': { type: 'boolean' },
           workers: { type: 'boolean' },
           offline: { type: 'boolean' },
@@ -124,6 +129,14 @@ export async function main(argv: string[]): Promise<number> {
     case 'verify': {
       if (positionals.length === 0) usage('verify takes at least one address');
       return runVerify(loadConfig(), positionals);
+    }
+    case 'serve': {
+      if (positionals.length > 0) usage('serve takes no arguments');
+      const port = values.port !== undefined ? Number(values.port) : undefined;
+      if (port !== undefined && (!/^\d+$/.test(values.port ?? '') || port > 65535)) usage('--port takes a port number (0–65535)');
+      // Loaded on demand: the other commands do not need the HTTP stack.
+      const { runServe } = await import('../api/server.js');
+      return runServe(loadConfig(), { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
     }
     case 'watch': {
       if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');

@@ -9,6 +9,7 @@ import type { Config } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { storeFor } from '../storage/index.js';
+import { FleetCounters } from './fleet-counters.js';
 import { ERROR_FILE, ListFiles } from './list-files.js';
 import { ACTIVE_STATUSES, type ListState, type ListStatus } from './list-state.js';
 import { eventsKey } from './names.js';
@@ -47,12 +48,16 @@ function codeOf(err: unknown): string {
 }
 
 export class ListLifecycle {
+  private readonly counters: FleetCounters;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly cfg: Config,
     private readonly webhookQueue: Queue<WebhookJobData>,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.counters = new FleetCounters(redis, cfg.queuePrefix);
+  }
 
   /** The files are written: record the counts, drop per-address results, announce. */
   async done(state: ListState, counts: FinalCounts, rowsWritten: number): Promise<void> {
@@ -60,6 +65,7 @@ export class ListLifecycle {
     await state.transition('done', ['aggregating'], { finishedAt, rowsWritten, counts: JSON.stringify(counts) });
     await state.releaseWorkingState();
     await state.touch();
+    await this.counters.rowsWritten(counts.byStatus);
     await this.announce(state, 'done', finishedAt, counts, null);
   }
 
@@ -140,6 +146,7 @@ export class ListLifecycle {
       'error',
       error ? JSON.stringify(error) : '',
     );
+    if (meta?.kind !== 'verify') await this.counters.listEnded(state.listId, status);
     this.log.info({ listId: state.listId, state: status, ...(error ? { code: error.code } : {}) }, `list ${status}`);
     if (meta?.callbackUrl && meta.kind !== 'verify') {
       await this.webhookQueue.add('deliver', { listId: state.listId, state: status }, { jobId: `${state.listId}.webhook` });

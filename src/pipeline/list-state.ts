@@ -10,7 +10,7 @@
  */
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
-import { listIndexKey, listKeys, ownerIndexKey, workingKeys, type ListKeys } from './names.js';
+import { fleetKeys, listIndexKey, listKeys, ownerIndexKey, workingKeys, type ListKeys } from './names.js';
 import type { RedisClient } from '../redis/connect.js';
 
 /** The list's Lua commands (`src/pipeline/commands/*.lua`). */
@@ -87,11 +87,15 @@ export class ListState {
     if (created === 0) return false;
     const createdAt = Date.now();
     await this.redis.hset(this.keys.meta, { status: 'queued', createdAt: String(createdAt), ...fields });
+    // A verify request (`kind: 'verify'`) is not a list anyone sees: no listing, no metrics.
     // Index keys live in other Redis Cluster slots than the list's: separate commands, not one pipeline.
-    await Promise.all([
-      this.redis.zadd(listIndexKey(this.keyPrefix), createdAt, this.listId),
-      ...(fields.owner ? [this.redis.zadd(ownerIndexKey(this.keyPrefix, fields.owner), createdAt, this.listId)] : []),
-    ]);
+    if (fields.kind !== 'verify') {
+      await Promise.all([
+        this.redis.zadd(listIndexKey(this.keyPrefix), createdAt, this.listId),
+        ...(fields.owner ? [this.redis.zadd(ownerIndexKey(this.keyPrefix, fields.owner), createdAt, this.listId)] : []),
+        this.redis.sadd(fleetKeys(this.keyPrefix).active, this.listId),
+      ]);
+    }
     await this.touch();
     return true;
   }
@@ -103,6 +107,11 @@ export class ListState {
   /** Batches finished so far. */
   async doneCount(): Promise<number> {
     return this.redis.scard(this.keys.done);
+  }
+
+  /** Ids of the batches finished so far. */
+  async doneBatches(): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.done));
   }
 
   async meta(): Promise<ListMeta | null> {
@@ -254,6 +263,13 @@ export class ListState {
     return out;
   }
 
+  /** Let every key expire `seconds` from now (an ephemeral list that is over). */
+  async expireIn(seconds: number): Promise<void> {
+    const p = this.redis.pipeline();
+    for (const k of Object.values(this.keys)) p.expire(k, seconds);
+    await p.exec();
+  }
+
   /** Push every key's expiry `ttlSec` into the future. */
   async touch(): Promise<void> {
     const p = this.redis.pipeline();
@@ -275,6 +291,7 @@ export class ListState {
       this.redis.del(...Object.values(this.keys)),
       this.redis.zrem(listIndexKey(this.keyPrefix), this.listId),
       ...(owner ? [this.redis.zrem(ownerIndexKey(this.keyPrefix, owner), this.listId)] : []),
+      this.redis.srem(fleetKeys(this.keyPrefix).active, this.listId),
     ]);
   }
 }

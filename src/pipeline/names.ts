@@ -68,6 +68,34 @@ export function eventsKey(keyPrefix: string): string {
 
 export type ListKeys = ReturnType<typeof listKeys>;
 
+/**
+ * Fleet-wide counters read by `GET /metrics` at scrape time (see `fleet-counters.ts`). Every one is a
+ * single key, written by single-key commands only (any Redis Cluster slot will do).
+ */
+export function fleetKeys(keyPrefix: string) {
+  // One hash tag for all of them: a probe run updates several in one pipeline, which a Redis Cluster
+  // takes only within one slot.
+  const base = `${stripTag(keyPrefix)}:metrics:{${stripTag(keyPrefix)}-metrics}`;
+  return {
+    /** Set: ids of lists still at work (`queued` … `aggregating`); verify requests are not lists. */
+    active: `${base}:active`,
+    /** Hash: lists ended, by final state (`done`, `failed`, `cancelled`). */
+    ended: `${base}:ended`,
+    /** Hash: final verdicts the probe stage reached, by `<status>|<reason>` (unique addresses; verify requests included). */
+    verdicts: `${base}:verdicts`,
+    /** Hash: report rows written by finished lists, by status (invalid syntax and duplicates included). */
+    rows: `${base}:rows`,
+    /** Hash: SMTP work of the probe stage: `sessions`, `rcpts`, `replies4xx`, `replies5xx`, `connectFailures`, `tlsSessions`. */
+    smtp: `${base}:smtp`,
+    /** Hash: webhook delivery attempts by outcome (`delivered`, `failed`, `refused`), written by the webhook worker. */
+    webhooks: `${base}:webhooks`,
+    /** Set: throttle group keys the fleet has used (their counters live in the throttle's own `stats` hashes). */
+    groups: `${base}:groups`,
+  };
+}
+
+export type FleetKeys = ReturnType<typeof fleetKeys>;
+
 /** Key prefix for caches shared by the fleet (DNS answers, catch-all). */
 export function cacheKeyPrefix(keyPrefix: string): string {
   return `${stripTag(keyPrefix)}:cache:`;

@@ -20,6 +20,7 @@ import { verdictOfRefusal, type AddressOutcome, type DomainResult, type DomainVe
 import { egressStatsKey } from '../egress/stats.js';
 import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
 import { verdict } from '../verdict.js';
+import { sumSmtpWork, type FleetCounters } from './fleet-counters.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
 import { isFinalStatus, type BatchProgress, type ListState } from './list-state.js';
 import { decodeVerdict, encodeVerdict } from './result-codec.js';
@@ -32,6 +33,8 @@ export interface ProbeDeps {
   aggregateQueue: Queue<AggregateJobData>;
   /** The fleet-wide verdict cache: asked before any SMTP, told the final verdicts found. None: every address is probed. */
   verdictCache?: VerdictCache | null;
+  /** Fleet-wide counters for `/metrics` (verdicts, SMTP sessions and RCPTs). */
+  counters?: FleetCounters;
   /** Clock, for tests. */
   now?: () => number;
   random?: () => number;
@@ -122,12 +125,18 @@ function pinsOf(pending: string[], outcomes: AddressOutcome[], before: Record<st
   return pins;
 }
 
-/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
-function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+/** The SMTP work of a run, per MX host. */
+function hostCounters(r: DomainResult): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const [host, h] of Object.entries(r.hosts)) {
     out[host] = { sessions: h.sessions, rcpts: h.rcpts, replies4xx: h.replies4xx, replies5xx: h.replies5xx, connectFailures: h.connectFailures, tlsSessions: h.tls };
   }
+  return out;
+}
+
+/** The run's per-MX counters for summary.json (a throttle refusal counts as a wait at its group). */
+function mxCounters(r: DomainResult): Record<string, Record<string, number>> {
+  const out = hostCounters(r);
   const throttled = r.outcomes.find((o) => o.kind === 'deferred');
   if (throttled?.kind === 'deferred') (out[throttled.group] ??= {}).throttleWaits = 1;
   for (const [identity, c] of Object.entries(r.identities)) out[egressStatsKey(identity)] = { ...c };
@@ -241,6 +250,10 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     state.addMxStats(mxCounters(result)),
     state.recordProgress(data.batchId, progress),
     rememberVerdicts(deps, finals, verifiedAt),
+    deps.counters?.probeRun(
+      finals.flatMap((o) => (o.kind === 'deferred' ? [] : [o.verdict])),
+      sumSmtpWork(hostCounters(result)),
+    ),
   ]);
 
   if (plan.pending.length === 0) {

@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../log.js';
 import { createRedis, type RedisClient } from '../redis/connect.js';
 import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
+import { FleetCounters } from './fleet-counters.js';
 import { LIST_JOB_VERSION } from '../contract/list-job.js';
 import { FileLinks, WebhookDelivery } from '../webhooks/index.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
@@ -27,10 +28,11 @@ import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, o
 import { RedisTtlCache } from './redis-cache.js';
 import { ListStopWatch } from './stop-watch.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
+import { VerifyNow, type VerifyNowAnswer, type VerifyNowOptions } from './verify-now.js';
 import { startWorkers, type WorkerSelection } from './workers.js';
 import { verdictCacheFromConfig, type VerdictCache } from '../verdict-cache/index.js';
 
-export type { WorkerSelection };
+export type { WorkerSelection, VerifyNowAnswer, VerifyNowOptions };
 
 export interface SubmitOptions {
   /** The list id: submitting the same id again does not process the list twice. Default: a new UUID. */
@@ -122,10 +124,13 @@ export class ListwashService {
   readonly lifecycle: ListLifecycle;
   /** The fleet-wide verdict cache; null when it is off (`LISTWASH_VERDICT_CACHE_MAX_ENTRIES=0` or no class kept). */
   readonly verdictCache: VerdictCache | null;
+  /** Fleet-wide counters for `/metrics`. */
+  readonly counters: FleetCounters;
   readonly log: Logger;
   private readonly workers: Worker[] = [];
   private readonly extraRedis: RedisClient[] = [];
   private readonly stopWatch: ListStopWatch;
+  private readonly verifyRequests: VerifyNow;
   private gate: ThrottleGate | null = null;
   private webhookDelivery: { delivery: WebhookDelivery; links: FileLinks } | null = null;
   private verifier: Promise<DomainVerifier> | null = null;
@@ -153,6 +158,15 @@ export class ListwashService {
     }
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
     this.verdictCache = verdictCacheFromConfig(cfg, this.redis, verdictCacheKeyPrefix(cfg.queuePrefix));
+    this.counters = new FleetCounters(this.redis, cfg.queuePrefix);
+    this.verifyRequests = new VerifyNow({
+      cfg,
+      probeQueue: this.probeQueue,
+      aggregateQueue: this.aggregateQueue,
+      state: (id) => this.state(id),
+      probeJobOptions: PROBE_JOB_OPTIONS,
+      log: this.log,
+    });
     this.stopWatch = new ListStopWatch(this.redis, cfg.queuePrefix, 1000, (err) => this.log.warn(`checking running lists: ${String(err)}`));
   }
 
@@ -371,6 +385,16 @@ export class ListwashService {
     }
   }
 
+  /**
+   * Verify a few addresses now, through the workers and the fleet-wide throttle (see
+   * `verify-now.ts`): final verdicts, and `unknown` with a note for addresses still open when
+   * `deadlineMs` has passed. Needs running probe workers somewhere in the fleet; this process probes
+   * nothing itself.
+   */
+  async verifyNow(addresses: readonly string[], opts: VerifyNowOptions): Promise<VerifyNowAnswer> {
+    return this.verifyRequests.run(addresses, opts);
+  }
+
   /** The settings that shape results, recorded in summary.json. */
   settingsUsed(): Record<string, unknown> {
     const c = this.cfg;
@@ -396,7 +420,7 @@ export class ListwashService {
   private engine(): Promise<DomainVerifier> {
     this.verifier ??= (async () => {
       const cache = new RedisTtlCache(this.redis, cacheKeyPrefix(this.cfg.queuePrefix));
-      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName);
+      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName, { onGroupSeen: (key) => this.counters.throttleGroupSeen(key) });
       return createVerifier(this.cfg, { cache, gate: this.gate }).verifier;
     })();
     return this.verifier;
@@ -433,6 +457,7 @@ export class ListwashService {
         verifier: () => this.engine(),
         verdictCache: this.verdictCache,
         throttleStats: async () => (await this.gate?.stats()) ?? null,
+        counters: this.counters,
         webhooks: () => this.webhooks(),
       },
       sel,
@@ -452,6 +477,7 @@ export class ListwashService {
     await Promise.all([...this.workers, ...queues].map((q) => within(q.waitUntilReady(), 2000, () => undefined)));
     await Promise.all(this.workers.map((w) => w.close()));
     this.stopWatch.close();
+    await this.verifyRequests.close();
     await this.gate?.close();
     this.webhookDelivery?.links.close();
     await Promise.all(queues.map((q) => q.close()));

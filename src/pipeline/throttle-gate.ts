@@ -49,7 +49,12 @@ export function decodeRefusal(evidence: string): PermanentRefusal | null {
 /** A connection failure this soon after a good session at the same group is read as a ban sign. */
 const REFUSED_AFTER_SUCCESS_MS = 10 * 60_000;
 
-export async function createThrottleGate(cfg: Config, redis: RedisClient, holderId: string): Promise<ThrottleGate> {
+export interface ThrottleGateOptions {
+  /** Called once per group this process uses (awaited before its first session). */
+  onGroupSeen?: (groupKey: string) => Promise<void>;
+}
+
+export async function createThrottleGate(cfg: Config, redis: RedisClient, holderId: string, opts: ThrottleGateOptions = {}): Promise<ThrottleGate> {
   const throttle = new MxThrottle(redis, mxThrottleOptionsFromConfig(cfg, { holderId }));
   const seen = new Map<string, ThrottleGroup>();
   const lastOk = new Map<string, number>();
@@ -59,7 +64,10 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
     throttle,
     async acquire(mxHost: string, identity?: string): Promise<GateLease | GateRefusal> {
       const group = withSpacingMargin(throttle.groupFor(mxHost, identity));
-      seen.set(group.key, group);
+      if (!seen.has(group.key)) {
+        await opts.onGroupSeen?.(group.key);
+        seen.set(group.key, group);
+      }
       const r = await throttle.acquire(group, holderId);
       if (!r.granted) {
         const refusal = r.permanentRefusal !== undefined ? decodeRefusal(r.permanentRefusal) : null;

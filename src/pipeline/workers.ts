@@ -11,6 +11,7 @@ import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkOutputWritable, isPermanentStorageError } from '../storage/index.js';
 import { runAggregate } from './aggregate.js';
+import type { FleetCounters } from './fleet-counters.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { LIST_ENDS, type WebhookDelivery } from '../webhooks/index.js';
 import type { ListLifecycle, WebhookJobData } from './lifecycle.js';
@@ -52,6 +53,8 @@ export interface WorkerContext {
   verdictCache: VerdictCache | null;
   /** Fleet-wide throttle counters for summary.json. */
   throttleStats(): Promise<unknown>;
+  /** Fleet-wide counters for `/metrics`. */
+  counters: FleetCounters;
   /** The webhook delivery, made on first use (only webhook workers need it). */
   webhooks(): WebhookDelivery;
 }
@@ -164,7 +167,7 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
 
 async function probeProcessor(ctx: WorkerContext, job: Job<ProbeJobData>, token: string | undefined): Promise<unknown> {
   const { listId, batchId } = job.data;
-  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue, verdictCache: ctx.verdictCache };
+  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue, verdictCache: ctx.verdictCache, counters: ctx.counters };
   const running = ctx.stopWatch.track(listId);
   try {
     const r = await runProbe(job, token, deps, running.signal);
@@ -229,6 +232,7 @@ async function webhookProcessor(ctx: WorkerContext, job: Job<WebhookJobData>, to
     if (isStop(err)) return { skipped: errorMessage(err) };
     throw err;
   }
+  if (r.kind !== 'skipped') await ctx.counters.webhookAttempt(r.kind === 'delivered' ? 'delivered' : r.kind === 'refused' ? 'refused' : 'failed');
   if (r.kind === 'retry') {
     if (token === undefined) return r;
     await job.moveToDelayed(r.at, token);

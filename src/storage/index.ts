@@ -11,3 +11,4 @@ export { DEFAULT_RESUME, type ResumeOptions } from './s3-resume.js';
 export { ResultSet, ResultFile } from './result-set.js';
 export { checkWritable, checkOutputWritable } from './write-check.js';
 export { isPermanentStorageError, displayLocation, WRITE_CHECK_PREFIX } from './store-common.js';
+export { signedDownloadUrl } from './s3-links.js';

@@ -2,11 +2,10 @@
  * Download links of a list's files for its webhook: a pre-signed S3 GET URL (valid
  * `LISTWASH_DOWNLOAD_URL_TTL_SEC` from the attempt), or the file's `file://` location for local storage.
  */
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.js';
 import type { ListFile } from '../pipeline/list-files.js';
-import { createS3Client } from '../storage/index.js';
+import { createS3Client, signedDownloadUrl } from '../storage/index.js';
 import type { WebhookFile } from './payload.js';
 
 export class FileLinks {
@@ -25,9 +24,7 @@ export class FileLinks {
 
   private async urlOf(f: ListFile): Promise<string> {
     if (f.location.kind === 'file') return f.location.url;
-    const get = new GetObjectCommand({ Bucket: f.location.bucket, Key: f.location.key });
-    // The presigner's copy of the SDK types may be a patch version apart from the client's.
-    return getSignedUrl(this.s3() as unknown as Parameters<typeof getSignedUrl>[0], get as unknown as Parameters<typeof getSignedUrl>[1], { expiresIn: this.cfg.downloadUrlTtlSec });
+    return signedDownloadUrl(this.s3(), f.location, this.cfg.downloadUrlTtlSec);
   }
 
   close(): void {
