@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { FleetReader } from '../../src/api/fleet-snapshot.js';
 import { ErrorCodes } from '../../src/errors.js';
 import { listKeys, verdictCacheKeyPrefix } from '../../src/pipeline/names.js';
 import { assertRedis, createRedis, type RedisClient } from '../../src/redis/connect.js';
@@ -161,6 +162,14 @@ describe('listwash clean on the cluster', () => {
     for (const [k, m] of cacheKeys) expect(m).toBe(await masterOf(`{${/\{(vc-\d+)\}/.exec(k)![1]}}`));
     const shardMasters = await Promise.all(Array.from({ length: cfg.verdictCacheShards }, (_, n) => masterOf(`{vc-${n}}`)));
     expect(new Set(shardMasters).size).toBe(ports.length);
+  });
+
+  it('reads the fleet metrics (counters of one slot, each list and throttle group from its own)', async () => {
+    const snapshot = await new FleetReader(redis, pipelineConfig(world, prefix, null), []).read();
+    expect(snapshot.ended.done).toBeGreaterThanOrEqual(4);
+    expect(snapshot.verdicts['deliverable|accepted']).toBeGreaterThan(0);
+    expect(snapshot.smtp.sessions).toBeGreaterThan(0);
+    expect(snapshot.groups.map((g) => g.group)).toEqual(expect.arrayContaining(['mx.a.test', 'mx.b.test']));
   });
 
   it('sweeps a prefix from every master', async () => {
