@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { Redis } from 'ioredis';
+import { createRedis } from '../src/redis/connect.js';
 import { dropPrefix } from '../src/cli/demo.js';
 import { REASON_STATUS, type Reason } from '../src/verdict.js';
 import type { PolitenessViolation } from '../src/world/index.js';
@@ -137,7 +137,7 @@ async function runListwash(world: WorldProcess, w: PeerWorld, s: Settings, dir: 
     out(`  listwash done: exit 0 after ${fmt(run.seconds, 1)} s; summary.json timings: split ${sec('splitSec')} s, probe ${sec('probeSec')} s, aggregate ${sec('aggregateSec')} s, total ${sec('totalSec')} s`);
     return { seconds: run.seconds, judged, labels, ...(await hostView(world, s)) };
   } finally {
-    const r = new Redis(env.REDIS_URL!);
+    const r = createRedis({ redisUrl: env.REDIS_URL! });
     await dropPrefix(r, prefix);
     r.disconnect();
   }

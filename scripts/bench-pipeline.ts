@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { createRedis, type RedisClient } from '../src/redis/connect.js';
 import { dropPrefix } from '../src/cli/demo.js';
 import { loadConfig } from '../src/config.js';
 import type { ProbeJobData } from '../src/pipeline/jobs.js';
@@ -59,7 +59,7 @@ function runStage(req: StageRequest): Promise<Extract<StageReply, { ok: true }>>
 }
 
 /** Give every address of every enqueued batch a verdict, as probing would (a fake, fast probe). */
-async function fakeProbe(redis: Redis, queue: Queue<ProbeJobData>, resultsKey: string): Promise<number> {
+async function fakeProbe(redis: RedisClient, queue: Queue<ProbeJobData>, resultsKey: string): Promise<number> {
   const reasons: Reason[] = ['accepted', 'accepted', 'accepted', 'mailbox_not_found', 'catch_all', 'role_account', 'greylisted', 'mailbox_full'];
   const encoded = reasons.map((r) =>
     encodeVerdict(verdict(r, { mxHost: 'mx.bench.test', smtpCode: r === 'mailbox_not_found' ? 550 : r === 'greylisted' || r === 'mailbox_full' ? 452 : 250, smtpReply: r === 'mailbox_not_found' ? '550 5.1.1 User unknown' : '250 2.1.5 OK' })),
@@ -90,7 +90,7 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const env = { REDIS_URL: redisUrl, LISTWASH_QUEUE_PREFIX: prefix, LISTWASH_HELO_NAME: 'probe.listwash.test', LISTWASH_MAIL_FROM: 'probe@listwash.test' };
   const cfg = loadConfig(env);
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const redis = createRedis({ redisUrl });
   const queue = new Queue<ProbeJobData>(QUEUES.probe, { connection: redis, prefix });
   const rss = rssSampler(50);
   try {

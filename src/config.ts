@@ -9,6 +9,8 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { loadEgressIdentities } from './egress/identity.js';
 import { ErrorCodes, ListwashError } from './errors.js';
+import { parseRedisUrl, RedisUrlError } from './redis/url.js';
+import { parseMaxAges, PolicyError } from './verdict-cache/policy.js';
 import { TargetPolicy } from './net/targets.js';
 import { parseWebhookSecrets } from './webhooks/secret.js';
 
@@ -32,7 +34,7 @@ interface SettingSpec {
 }
 
 export const SETTINGS = {
-  redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', doc: 'Redis (BullMQ queues, throttle, caches). `rediss://` for TLS.' },
+  redisUrl: { env: 'REDIS_URL', kind: 'string', default: 'redis://127.0.0.1:6379', doc: 'Redis (BullMQ queues, throttle, caches): `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. A Redis Cluster: `redis+cluster://[user:password@]host:port,host:port` (a few seed nodes; `rediss+cluster://` for TLS).' },
   queuePrefix: { env: 'LISTWASH_QUEUE_PREFIX', kind: 'string', default: '{listwash}', doc: 'BullMQ prefix and key prefix for all listwash keys. Keep the `{…}` hash tag on Redis Cluster.' },
   dnsServers: { env: 'LISTWASH_DNS_SERVERS', kind: 'list', default: '', emptyMeans: 'the system resolvers', doc: 'DNS servers, `ip[:port]` comma-separated. Empty: the system resolvers (/etc/resolv.conf).' },
   dnsTimeoutMs: { env: 'LISTWASH_DNS_TIMEOUT_MS', kind: 'int', default: '3000', min: 50, doc: 'Timeout of one DNS query attempt.' },
@@ -66,6 +68,15 @@ export const SETTINGS = {
   lockDurationMs: { env: 'LISTWASH_LOCK_DURATION_MS', kind: 'int', default: '30000', min: 1000, max: 3600000, doc: "A running job's lock, renewed by its worker every half of this. A job of a dead worker runs again elsewhere after at most this plus `LISTWASH_STALLED_INTERVAL_MS`." },
   jobTtlSec: { env: 'LISTWASH_JOB_TTL', kind: 'int', default: '604800', min: 60, doc: "Per-list Redis state (results, counters) expires this long after the list's last activity." },
   cacheTtlSec: { env: 'LISTWASH_CACHE_TTL', kind: 'int', default: '3600', min: 0, doc: 'Catch-all results are shared in Redis this long.' },
+  verdictCacheMaxAge: {
+    env: 'LISTWASH_VERDICT_CACHE_MAX_AGE',
+    kind: 'list',
+    default: 'accepted=30d,mailbox_not_found=30d,mailbox_disabled=30d,rejected=30d,catch_all=7d,mailbox_full=1d',
+    none: 'no verdict cache',
+    doc: 'The fleet-wide verdict cache: how long a final verdict of each class (`reason=duration`, `s`/`m`/`h`/`d`/`w`) answers again for any list without SMTP. Classes not listed are not kept (also `no_domain`, `no_mail_server` may be); `unknown` verdicts never are. `none`: no cache. Empty is an error.',
+  },
+  verdictCacheMaxEntries: { env: 'LISTWASH_VERDICT_CACHE_MAX_ENTRIES', kind: 'int', default: '1000000', min: 0, max: 1000000000, doc: 'Most addresses the verdict cache keeps; beyond it the oldest verdicts go. Each takes about 350 bytes of Redis memory (1,000,000 ≈ 340 MiB; see README). 0: no cache.' },
+  verdictCacheShards: { env: 'LISTWASH_VERDICT_CACHE_SHARDS', kind: 'int', default: '16', min: 1, max: 1024, doc: 'Shards of the verdict cache, each under its own Redis Cluster hash tag (so a cluster spreads it). Changing it loses most kept verdicts (addresses move to other shards; the old shards expire).' },
   doctorPort25Host: { env: 'LISTWASH_DOCTOR_PORT25_HOST', kind: 'string', default: 'gmail-smtp-in.l.google.com', doc: "Well-known MX that `listwash doctor` (and every worker at start) connects to, to see whether outbound port 25 is open: `host` or `host:port` (port default `LISTWASH_SMTP_PORT`). It reads the 220 greeting and sends QUIT, nothing else." },
   doctorTargets: { env: 'LISTWASH_DOCTOR_TARGETS', kind: 'list', default: '', emptyMeans: 'the same as LISTWASH_ALLOWED_TARGETS', doc: "Addresses the doctor's port-25 check may connect to, as in `LISTWASH_ALLOWED_TARGETS`. Empty: the same as `LISTWASH_ALLOWED_TARGETS`." },
   doctorTimeoutMs: { env: 'LISTWASH_DOCTOR_TIMEOUT_MS', kind: 'int', default: '5000', min: 10, max: 120000, doc: "The doctor's port-25 check: timeout of the TCP connect, and again of the wait for the greeting." },
@@ -220,7 +231,21 @@ function validate(cfg: Config): void {
   for (const s of cfg.dnsServers) {
     if (!/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|[0-9a-fA-F:]+)(:\d+)?$/.test(s)) fail('dnsServers', 'LISTWASH_DNS_SERVERS', `not ip[:port]: ${JSON.stringify(s)}`);
   }
-  if (!cfg.redisUrl.startsWith('redis://') && !cfg.redisUrl.startsWith('rediss://')) fail('redisUrl', 'REDIS_URL', 'must start with redis:// or rediss://');
+  try {
+    parseRedisUrl(cfg.redisUrl);
+  } catch (err) {
+    if (!(err instanceof RedisUrlError)) throw err;
+    fail('redisUrl', 'REDIS_URL', err.message);
+  }
+  try {
+    parseMaxAges(cfg.verdictCacheMaxAge);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    fail('verdictCacheMaxAge', 'LISTWASH_VERDICT_CACHE_MAX_AGE', err.message);
+  }
+  if (parseRedisUrl(cfg.redisUrl).kind === 'cluster' && !/\{[^{}]+\}/.test(cfg.queuePrefix)) {
+    fail('queuePrefix', 'LISTWASH_QUEUE_PREFIX', `must hold a {…} hash tag on a Redis Cluster (BullMQ keeps each queue in one slot), e.g. {listwash}; got ${JSON.stringify(cfg.queuePrefix)}`);
+  }
   if (cfg.doctorIp !== '' && isIP(cfg.doctorIp) === 0) fail('doctorIp', 'LISTWASH_DOCTOR_IP', `not an IP address: ${JSON.stringify(cfg.doctorIp)}`);
   if (cfg.doctorPort25Host === '') fail('doctorPort25Host', 'LISTWASH_DOCTOR_PORT25_HOST', 'must name a host (host or host:port)');
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(cfg.logLevel)) fail('logLevel', 'LISTWASH_LOG_LEVEL', `expected fatal, error, warn, info, debug, trace or silent, got ${JSON.stringify(cfg.logLevel)}`);

@@ -53,8 +53,13 @@ export const ErrorCodes = {
   LIST_ENDED: 'LIST_ENDED',
   /** The list has not finished: its result files do not exist yet. */
   LIST_NOT_DONE: 'LIST_NOT_DONE',
-  /** Redis does not answer at REDIS_URL. */
+  /** Redis does not answer at REDIS_URL (or, for a Redis Cluster, does not serve every slot). */
   REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
+  /**
+   * REDIS_URL names one server (`redis://`) but the server is a node of a Redis Cluster, or names a
+   * cluster (`redis+cluster://`) but the server has no cluster support: the message says which URL to use.
+   */
+  REDIS_CLUSTER_MISMATCH: 'REDIS_CLUSTER_MISMATCH',
   /** A command-line usage error. */
   CLI_USAGE: 'CLI_USAGE',
   /** A target address is outside LISTWASH_ALLOWED_TARGETS. */

@@ -31,6 +31,7 @@ export { MailResolver, MemoryTtlCache, type MailRoute, type TtlCache } from './d
 export { TargetPolicy } from './net/targets.js';
 export { createVerifier, DomainVerifier, OPEN_GATE, type AddressOutcome, type DomainResult, type ProbeGate, type GateLease, type GateRefusal, type HostSignal } from './engine/index.js';
 export { ListwashService, type SubmitOptions, type WorkerSelection } from './pipeline/service.js';
+export { createRedis, assertRedis, type RedisClient } from './redis/connect.js';
 export { REPORT_COLUMNS, STATUS_FILES, STATUS_FILE_COLUMNS, OUTPUT_FILES, SUMMARY_FILE, escapeFormula, type Summary } from './pipeline/aggregate.js';
 export { ListJobV1, checkListJob, listJobJsonSchema, LIST_JOB_VERSION, LIST_JOB_QUEUE, LIST_JOB_NAME, type ListJob } from './contract/list-job.js';
 export { Watcher, runWatch, watchListId, type Submitted, type WatchedObject } from './watch/index.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { Redis } from 'ioredis';
+import { createRedis } from '../../src/redis/connect.js';
 import { dropPrefix } from '../../src/cli/demo.js';
 import { loadConfig } from '../../src/config.js';
 import { ListwashService } from '../../src/pipeline/service.js';
@@ -205,7 +205,7 @@ export async function runFarm(args: readonly string[]): Promise<boolean> {
     await Promise.all(children.map(stopWorker));
     await Promise.all([svc.splitQueue, svc.probeQueue, svc.aggregateQueue].map((q) => q.obliterate({ force: true })));
     await svc.close();
-    const r = new Redis(redisUrl);
+    const r = createRedis({ redisUrl });
     await dropPrefix(r, prefix);
     r.disconnect();
     await world.stop();

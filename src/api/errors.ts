@@ -39,6 +39,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   // The server's own configuration or test infrastructure: never the client's fault.
   CONFIG_INVALID: 500,
   CONFIG_FILE: 500,
+  REDIS_CLUSTER_MISMATCH: 500,
   SIM_WORLD: 500,
   UPLOADS_DISABLED: 501,
   WEBHOOK_SECRET_MISSING: 501,

@@ -4,7 +4,7 @@
  * Any API process sees the whole fleet.
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { Config } from '../config.js';
 import { listKeys, fleetKeys } from '../pipeline/names.js';
 import { isFinalStatus } from '../pipeline/list-state.js';
@@ -51,7 +51,7 @@ export class FleetReader {
   private readonly throttle: MxThrottle;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly cfg: Config,
     private readonly queues: readonly Queue[],
   ) {
@@ -77,15 +77,12 @@ export class FleetReader {
   private async activeByState(): Promise<Record<string, number>> {
     const ids = await this.redis.smembers(this.keys.active);
     if (ids.length === 0) return {};
-    // Each list's meta hash has its own hash tag: one command per key (a pipeline is fine on one node;
-    // on a cluster, ioredis routes each command to its slot).
-    const p = this.redis.pipeline();
-    for (const id of ids) p.hget(listKeys(this.cfg.queuePrefix, id).meta, 'status');
-    const replies = (await p.exec()) ?? [];
+    // Each list's meta hash has its own hash tag: one command per key, sent together (a pipeline would
+    // have to stay within one slot on a Redis Cluster).
+    const statuses = await Promise.all(ids.map((id) => this.redis.hget(listKeys(this.cfg.queuePrefix, id).meta, 'status')));
     const out: Record<string, number> = {};
     const gone: string[] = [];
-    replies.forEach(([err, status], i) => {
-      if (err) throw err;
+    statuses.forEach((status, i) => {
       if (typeof status !== 'string' || isFinalStatus(status)) gone.push(ids[i]!);
       else out[status] = (out[status] ?? 0) + 1;
     });
@@ -107,14 +104,11 @@ export class FleetReader {
   private async groupCounters(): Promise<{ group: string; counters: ThrottleCounters }[]> {
     const names = await this.redis.smembers(this.keys.groups);
     if (names.length === 0) return [];
-    const p = this.redis.pipeline();
-    for (const group of names) p.hgetall(this.throttle.keys({ key: group, maxConnections: 1, rcptPerSecond: 1 }).stats);
-    const replies = (await p.exec()) ?? [];
+    // Each group's stats hash has its own hash tag: one command per key, sent together.
+    const stats = await Promise.all(names.map((group) => this.redis.hgetall(this.throttle.keys({ key: group, maxConnections: 1, rcptPerSecond: 1 }).stats)));
     const out: { group: string; counters: ThrottleCounters }[] = [];
     const gone: string[] = [];
-    replies.forEach(([err, raw], i) => {
-      if (err) throw err;
-      const h = (raw ?? {}) as Record<string, string>;
+    stats.forEach((h, i) => {
       if (Object.keys(h).length === 0) {
         gone.push(names[i]!);
         return;

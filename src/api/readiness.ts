@@ -7,7 +7,7 @@
 import { access, constants } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import { errorMessage } from '../errors.js';
 import { parseLocation } from '../storage/index.js';
 import { isRedisDown } from './errors.js';
@@ -51,7 +51,7 @@ async function checkPrefix(prefix: string, s3: S3Client): Promise<void> {
   }
 }
 
-export async function readiness(deps: { redis: Redis; s3: S3Client; prefixes: readonly string[]; timeoutMs?: number }): Promise<ReadyBody> {
+export async function readiness(deps: { redis: RedisClient; s3: S3Client; prefixes: readonly string[]; timeoutMs?: number }): Promise<ReadyBody> {
   const ms = deps.timeoutMs ?? 2000;
   const redis = await withTimeout(deps.redis.ping(), ms, 'Redis').then(
     () => ({ ok: true }),

@@ -22,7 +22,7 @@ export interface RouteSpec {
 }
 
 export const ROUTES = {
-  createList: { method: 'POST', path: '/v1/lists', access: 'key', operationId: 'createList', summary: 'Submit a list: JSON `{ input, output?, emailColumn?, callbackUrl?, id?, escapeFormulas? }` or a `multipart/form-data` upload (field `file`). `202` + `Location`; the same `id` again answers `200` with that list.' },
+  createList: { method: 'POST', path: '/v1/lists', access: 'key', operationId: 'createList', summary: 'Submit a list: JSON `{ input, output?, emailColumn?, callbackUrl?, id?, escapeFormulas?, maxAge? }` or a `multipart/form-data` upload (field `file`). `202` + `Location`; the same `id` again answers `200` with that list.' },
   listLists: { method: 'GET', path: '/v1/lists', access: 'key', operationId: 'listLists', summary: "The caller's lists, newest first (`?cursor=…&limit=…`)." },
   getList: { method: 'GET', path: '/v1/lists/:id', access: 'key', operationId: 'getList', summary: 'A list: state, percent, counts by status and reason, timings, output, error.' },
   listFiles: { method: 'GET', path: '/v1/lists/:id/files', access: 'key', operationId: 'listFiles', summary: "A finished list's files with download URLs (pre-signed S3 URLs, or this API's download route for local storage); `409 LIST_NOT_DONE` while it runs." },

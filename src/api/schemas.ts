@@ -87,6 +87,7 @@ export const CreateListJson = Type.Object(
     callbackUrl: Type.Optional(CallbackUrl),
     id: Type.Optional(ListId),
     escapeFormulas: Type.Optional(Type.Boolean({ description: "Escape cells that spreadsheets would run as formulas (`=`, `+`, `-`, `@`, tab, CR) with a leading `'` in every output CSV." })),
+    maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, description: "Seconds: verdicts of the fleet-wide verdict cache older than this are probed again for this list; 0 probes every address. Default: each verdict class's maximum age (LISTWASH_VERDICT_CACHE_MAX_AGE)." })),
   },
   { additionalProperties: false },
 );
@@ -100,6 +101,7 @@ export const CreateListFields = Type.Object(
     callbackUrl: Type.Optional(CallbackUrl),
     id: Type.Optional(ListId),
     escapeFormulas: Type.Optional(Type.Enum(['true', 'false'], { description: 'Escape formula-like cells in the output CSVs.' })),
+    maxAge: Type.Optional(Type.String({ pattern: '^\\d{1,9}$', description: 'Seconds, as digits: verdicts of the verdict cache older than this are probed again; 0 probes every address.' })),
   },
   { additionalProperties: false },
 );

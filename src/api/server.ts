@@ -5,12 +5,11 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 import { ListwashService } from '../pipeline/service.js';
-import { assertRedis, createRedis } from '../redis/connect.js';
+import { assertRedis, createRedis, type RedisClient } from '../redis/connect.js';
 import { createS3Client, parseLocation } from '../storage/index.js';
 import { buildApp, type BuildOptions } from './app.js';
 import type { ApiContext, ApiInstance } from './context.js';
@@ -42,7 +41,7 @@ export interface RunningApi {
 }
 
 /** Redis for the API: a command fails after a few reconnection attempts instead of waiting for Redis forever (the request answers 503). */
-function apiRedis(cfg: Config, log: Logger): Redis {
+function apiRedis(cfg: Config, log: Logger): RedisClient {
   const redis = createRedis(cfg, { name: 'listwash:api', extra: { maxRetriesPerRequest: 2 } });
   let lastLogged = 0;
   redis.on('error', (err: unknown) => {

@@ -8,9 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '../config.js';
 import { ListwashService } from '../pipeline/service.js';
+import { createRedis, type RedisClient } from '../redis/connect.js';
+import { deleteMatching } from '../redis/scan.js';
 import { DEMO_GREYLIST_SECONDS, SimWorld, demoWorld, expectedVerdicts, type PolitenessViolation } from '../world/index.js';
 
 export interface DemoOptions {
@@ -67,19 +68,10 @@ export function demoConfig(world: SimWorld, base: NodeJS.ProcessEnv = process.en
   });
 }
 
-/** Delete every Redis key under the demo's prefixes. */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<number> {
+/** Delete every Redis key under the demo's prefixes (on every master of a Redis Cluster). */
+export async function dropPrefix(redis: RedisClient, prefix: string): Promise<number> {
   const base = prefix.replace(/[{}]/g, '');
-  let n = 0;
-  for (const pattern of [`${prefix}:*`, `${base}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      if (keys.length) n += await redis.del(...keys);
-    } while (cursor !== '0');
-  }
-  return n;
+  return deleteMatching(redis, [`${prefix}:*`, `${base}:*`]);
 }
 
 export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
@@ -132,7 +124,7 @@ export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
     return { rows: report.length, mismatches, violations, dataCommands, outDir };
   } finally {
     await svc.close();
-    const r = new Redis(cfg.redisUrl);
+    const r = createRedis(cfg);
     await dropPrefix(r, cfg.queuePrefix);
     r.disconnect();
     await world.stop();

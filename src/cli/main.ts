@@ -1,9 +1,9 @@
 /**
  * `listwash` command line.
  *
- *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
+ *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
  *   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
- *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
+ *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
  *   listwash status <id>
  *   listwash watch <prefix> --out <prefix> [--workers]
  *   listwash verify <address>...
@@ -18,14 +18,17 @@ import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
 import { runWatch } from '../watch/index.js';
 import { runDemo } from './demo.js';
+import { parseDuration } from '../verdict-cache/policy.js';
 
 export const USAGE = `usage:
-  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
+  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
         Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
         --escape-formulas: prefix ' to cells that start with = + - @ tab CR (for files opened in spreadsheets).
+        --max-age: take verdicts from the fleet's verdict cache only when younger than this (30d, 12h, 0 = probe
+        every address); default: each verdict class's maximum age (LISTWASH_VERDICT_CACHE_MAX_AGE).
   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
         Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
-  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas]
+  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
         Enqueue a list for the workers; prints its id.
   listwash status <id>
         Print a list's status as JSON.
@@ -54,6 +57,15 @@ function emailColumn(v: string | undefined): string | number | undefined {
   return /^\d+$/.test(v) ? Number(v) : v;
 }
 
+/** `--max-age 30d` → seconds. */
+function maxAge(v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    return usage(`--max-age takes a duration such as 30d, 12h, 90m or 0; ${errorMessage(err)}`);
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
@@ -69,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
           out: { type: 'string', short: 'o' },
           id: { type: 'string' },
           'email-column': { type: 'string' },
+          'max-age': { type: 'string' },
           only: { type: 'string' },
           concurrency: { type: 'string' },
           quiet: { type: 'boolean', short: 'q' },
@@ -96,6 +109,7 @@ export async function main(argv: string[]): Promise<number> {
         output: values.out,
         ...(values.id ? { listId: values.id } : {}),
         ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}),
+        ...(values['max-age'] !== undefined ? { maxAge: maxAge(values['max-age']) } : {}),
         ...(values['escape-formulas'] ? { escapeFormulas: true } : {}),
       };
       const cfg = loadConfig();

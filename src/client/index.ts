@@ -77,6 +77,8 @@ export interface UploadOptions {
   callbackUrl?: string;
   id?: string;
   escapeFormulas?: boolean;
+  /** Seconds: verdicts of the verdict cache older than this are probed again; 0 probes every address. */
+  maxAge?: number;
 }
 
 const FINAL_STATES: readonly ListState[] = ['done', 'failed', 'cancelled'];
@@ -105,6 +107,7 @@ export class ListwashClient {
     for (const k of ['output', 'callbackUrl', 'id'] as const) if (opts[k] !== undefined) form.append(k, opts[k]);
     if (opts.emailColumn !== undefined) form.append('emailColumn', String(opts.emailColumn));
     if (opts.escapeFormulas !== undefined) form.append('escapeFormulas', String(opts.escapeFormulas));
+    if (opts.maxAge !== undefined) form.append('maxAge', String(opts.maxAge));
     form.append('file', file, opts.filename ?? 'list.csv');
     const res = await this.request('POST', '/v1/lists', { body: form });
     return { list: await this.json<List>(res), created: res.status === 202 };

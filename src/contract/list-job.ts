@@ -53,6 +53,13 @@ export const ListJobV1 = Type.Object(
         description: 'Where to POST the signed webhook when the list ends (`http://` or `https://`, no credentials in it).',
       }),
     ),
+    maxAge: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          "Seconds: verdicts of the fleet-wide verdict cache older than this are probed again for this list; 0 probes every address. Default: each verdict class's maximum age (LISTWASH_VERDICT_CACHE_MAX_AGE).",
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -74,6 +81,7 @@ const RULES: Record<string, string> = {
   emailColumn: 'must be a header name or a 0-based column index',
   escapeFormulas: 'must be true or false',
   callbackUrl: `must be an http:// or https:// URL without credentials, at most ${CALLBACK_URL_MAX} characters`,
+  maxAge: 'must be a whole number of seconds ≥ 0',
 };
 
 /** The JSON Schema document of the payload, as published in `schemas/list-job.v1.json`. */
@@ -161,5 +169,6 @@ export function checkListJob(value: unknown): ListJob {
     ...(job.emailColumn !== undefined ? { emailColumn: job.emailColumn } : {}),
     ...(job.escapeFormulas === true ? { escapeFormulas: true } : {}),
     ...(job.callbackUrl !== undefined ? { callbackUrl: job.callbackUrl } : {}),
+    ...(job.maxAge !== undefined ? { maxAge: job.maxAge } : {}),
   };
 }

@@ -22,7 +22,7 @@ import { parseLocation, ResultSet, storeFor, type ResultFile } from '../storage/
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
 import { ERROR_FILE, RESULT_FILES } from './list-files.js';
 import type { ListMeta, ListState } from './list-state.js';
-import { decodeVerdict } from './result-codec.js';
+import { decodeVerdict, splitStored } from './result-codec.js';
 
 /** Columns appended to every row of report.csv, in this order. */
 export const REPORT_COLUMNS = [
@@ -38,6 +38,7 @@ export const REPORT_COLUMNS = [
   'mx_host',
   'smtp_code',
   'smtp_reply',
+  'verified_at',
 ] as const;
 
 /** The per-status files and the status each holds. */
@@ -213,28 +214,46 @@ function b(x: boolean | undefined): string {
   return x === undefined ? '' : x ? 'true' : 'false';
 }
 
-/** Stored verdicts repeat a lot (same reply text): decode each distinct one once, within a bound. */
+/**
+ * Stored verdicts repeat a lot (same reply text): decode each distinct one once, within a bound. The
+ * verification time in front of a stored verdict is read apart, so verdicts verified at different times
+ * still share their decoding.
+ */
 class VerdictDecoder {
   private readonly cache = new Map<string, Verdict>();
   private readonly missing = verdict('temporary_failure', { smtpReply: 'no result was recorded for this address' });
+  private lastAt = NaN;
+  private lastIso = '';
 
   constructor(private readonly max = 10_000) {}
 
-  decode(stored: string | null): Verdict {
-    if (stored === null) return this.missing;
-    let v = this.cache.get(stored);
+  decode(stored: string | null): { v: Verdict; verifiedAt: string } {
+    if (stored === null) return { v: this.missing, verifiedAt: '' };
+    const { verifiedAt, body } = splitStored(stored);
+    let v = this.cache.get(body);
     if (v === undefined) {
-      v = decodeVerdict(stored);
+      v = decodeVerdict(body);
       if (this.cache.size >= this.max) this.cache.clear();
-      this.cache.set(stored, v);
+      this.cache.set(body, v);
     }
-    return v;
+    return { v, verifiedAt: verifiedAt === null ? '' : this.iso(verifiedAt) };
+  }
+
+  /** ISO 8601 of a time (ms); a batch's verdicts share theirs. */
+  private iso(at: number): string {
+    if (at !== this.lastAt) {
+      this.lastAt = at;
+      this.lastIso = new Date(at).toISOString();
+    }
+    return this.lastIso;
   }
 }
 
-function finalVerdict(addr: AddressResult, stored: string | null, decoder: VerdictDecoder): Verdict {
-  if (!addr.ok) return verdict('invalid_syntax', { smtpReply: addr.message });
-  return applyFlags(decoder.decode(stored), addr.flags);
+/** A row's verdict (flags applied) and when it was verified (ISO 8601, empty when not probed). */
+function finalVerdict(addr: AddressResult, stored: string | null, decoder: VerdictDecoder): { v: Verdict; verifiedAt: string } {
+  if (!addr.ok) return { v: verdict('invalid_syntax', { smtpReply: addr.message }), verifiedAt: '' };
+  const d = decoder.decode(stored);
+  return { v: applyFlags(d.v, addr.flags), verifiedAt: d.verifiedAt };
 }
 
 /** A batch of input rows with their parsed addresses and the pending lookup of their stored verdicts. */
@@ -315,7 +334,7 @@ class RowWriter {
     await Promise.all(this.outs.map((o) => o.flush(true)));
   }
 
-  private row(input: string[], a: AddressResult, v: Verdict): void {
+  private row(input: string[], a: AddressResult, { v, verifiedAt }: { v: Verdict; verifiedAt: string }): void {
     const { report, cell, eol } = this;
     const fields = normaliseWidth(input, this.dialect.columnCount, this.dialect.delimiter);
     const line = csvLine(cell === keepAsRead ? fields : fields.map(cell));
@@ -324,7 +343,7 @@ class RowWriter {
     const verdictColumns =
       `,${csvField(cell(a.ok ? a.normalized : ''))},${v.status},${v.reason},${v.bounceRisk},${suggestion},` +
       `${a.ok ? b(a.flags.role) : ''},${a.ok ? b(a.flags.disposable) : ''},${a.ok ? b(a.flags.free) : ''},${b(v.catchAll)},` +
-      `${csvField(cell(v.mxHost ?? ''))},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(cell(v.smtpReply ?? ''))}${eol}`;
+      `${csvField(cell(v.mxHost ?? ''))},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(cell(v.smtpReply ?? ''))},${verifiedAt}${eol}`;
     report.reserve((line.length + verdictColumns.length) * 3);
     const start = report.pos;
     report.text(line);
@@ -406,6 +425,7 @@ async function buildSummary(listId: string, meta: ListMeta, dialect: CsvDialect,
     domains: Number(m.domains ?? 0),
     batches: Number(m.batches ?? 0),
     batchesFailed: Number(m.batchesFailed ?? 0),
+    verdictCache: verdictCacheSummary(m),
     byStatus: counts.byStatus,
     byReason: counts.byReason,
     byBounceRisk: counts.byBounceRisk,
@@ -467,6 +487,14 @@ export async function runAggregate(listId: string, deps: AggregateDeps): Promise
   } catch (err) {
     throw await discardAfter(set, err);
   }
+}
+
+/**
+ * What the fleet-wide verdict cache did for the list: `hits` unique addresses answered from it (no SMTP),
+ * of `lookups` asked about; `maxAge` the list's own limit in seconds (null: the class maxima only).
+ */
+function verdictCacheSummary(m: Record<string, string>): { hits: number; lookups: number; maxAge: number | null } {
+  return { hits: Number(m.cacheHits ?? 0), lookups: Number(m.cacheLookups ?? 0), maxAge: m.maxAge !== undefined ? Number(m.maxAge) : null };
 }
 
 /**

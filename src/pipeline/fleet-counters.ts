@@ -4,7 +4,7 @@
  * `fleetKeys` in `names.ts`. Counters only ever grow (Prometheus counters), except the set of active
  * lists, which is a gauge's source.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { Verdict } from '../verdict.js';
 import { fleetKeys, type FleetKeys } from './names.js';
 
@@ -26,7 +26,7 @@ export class FleetCounters {
   readonly keys: FleetKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
   ) {
     this.keys = fleetKeys(keyPrefix);

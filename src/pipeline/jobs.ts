@@ -3,7 +3,7 @@ import { checkListJob, type ListJob } from '../contract/list-job.js';
 
 /**
  * Upload job: clean one list. Its payload is the job contract (`src/contract/list-job.ts`, published as
- * `schemas/list-job.v1.json`): `{ version: 1, listId, input, output, emailColumn?, callbackUrl? }`.
+ * `schemas/list-job.v1.json`): `{ version: 1, listId, input, output, emailColumn?, escapeFormulas?, callbackUrl?, maxAge? }`.
  */
 export type SplitJobData = ListJob;
 
@@ -27,7 +27,9 @@ export interface ProbeJobData {
   /** The egress identity whose catch-all probe of this domain was greylisted: the next run probes from it. */
   catchAllIdentity?: string;
   /** Final verdicts of this batch so far (its runs before this one), for the list's progress counters. */
-  progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number> };
+  progress?: { final: number; byStatus: Record<string, number>; byReason: Record<string, number>; cacheHits?: number; cacheLookups?: number };
+  /** The list's `maxAge` (seconds): verdicts older than this are not taken from the verdict cache; 0 probes every address. */
+  maxAge?: number;
 }
 
 export interface AggregateJobData {

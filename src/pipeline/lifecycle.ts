@@ -5,7 +5,6 @@
  * results would have been).
  */
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -14,6 +13,7 @@ import { FleetCounters } from './fleet-counters.js';
 import { ERROR_FILE, ListFiles } from './list-files.js';
 import { ACTIVE_STATUSES, type ListState, type ListStatus } from './list-state.js';
 import { eventsKey } from './names.js';
+import type { RedisClient } from '../redis/connect.js';
 
 /** Most entries kept in the events stream (approximate trimming). */
 export const EVENTS_MAXLEN = 10_000;
@@ -51,7 +51,7 @@ export class ListLifecycle {
   private readonly counters: FleetCounters;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly cfg: Config,
     private readonly webhookQueue: Queue<WebhookJobData>,
     private readonly log: Logger,

@@ -8,10 +8,10 @@
  * being half re-created and waited on forever. Status changes are guarded by the status the list is in,
  * so a cancelled or failed list is never moved back to work.
  */
-import type { Redis } from 'ioredis';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
 import { fleetKeys, listIndexKey, listKeys, ownerIndexKey, workingKeys, type ListKeys } from './names.js';
+import type { RedisClient } from '../redis/connect.js';
 
 /** The list's Lua commands (`src/pipeline/commands/*.lua`). */
 const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
@@ -35,26 +35,31 @@ export interface ListMeta {
   [field: string]: string;
 }
 
-/** Final verdicts of one batch so far: how many, by status and by reason. */
+/** Final verdicts of one batch so far: how many, by status and by reason; and what the verdict cache answered. */
 export interface BatchProgress {
   final: number;
   byStatus: Record<string, number>;
   byReason: Record<string, number>;
+  /** Addresses answered from the verdict cache. */
+  cacheHits?: number;
+  /** Addresses the verdict cache was asked about. */
+  cacheLookups?: number;
 }
 
-interface ScriptRedis extends Redis {
+interface ListCommands {
   lwDedup(key: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
   lwProgress(meta: string, progress: string, batchId: string, record: string): Promise<number>;
 }
+type ScriptRedis = RedisClient & ListCommands;
 
 export class ListState {
   readonly keys: ListKeys;
   private readonly redis: ScriptRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keyPrefix: string,
     readonly listId: string,
     private readonly ttlSec: number,
@@ -196,6 +201,8 @@ export class ListState {
   /** Record a batch's final verdicts so far (idempotent per batch; feeds the list's progress counters). */
   async recordProgress(batchId: string, p: BatchProgress): Promise<void> {
     const parts = [`final=${p.final}`];
+    if (p.cacheHits) parts.push(`cacheHits=${p.cacheHits}`);
+    if (p.cacheLookups) parts.push(`cacheLookups=${p.cacheLookups}`);
     for (const [s, n] of Object.entries(p.byStatus)) if (n) parts.push(`s:${s}=${n}`);
     for (const [r, n] of Object.entries(p.byReason)) if (n) parts.push(`r:${r}=${n}`);
     if ((await this.redis.lwProgress(this.keys.meta, this.keys.progress, batchId, parts.join(','))) === 0) throw this.lostError();

@@ -73,7 +73,9 @@ export type ListKeys = ReturnType<typeof listKeys>;
  * single key, written by single-key commands only (any Redis Cluster slot will do).
  */
 export function fleetKeys(keyPrefix: string) {
-  const base = `${stripTag(keyPrefix)}:metrics`;
+  // One hash tag for all of them: a probe run updates several in one pipeline, which a Redis Cluster
+  // takes only within one slot.
+  const base = `${stripTag(keyPrefix)}:metrics:{${stripTag(keyPrefix)}-metrics}`;
   return {
     /** Set: ids of lists still at work (`queued` … `aggregating`); verify requests are not lists. */
     active: `${base}:active`,
@@ -97,6 +99,11 @@ export type FleetKeys = ReturnType<typeof fleetKeys>;
 /** Key prefix for caches shared by the fleet (DNS answers, catch-all). */
 export function cacheKeyPrefix(keyPrefix: string): string {
   return `${stripTag(keyPrefix)}:cache:`;
+}
+
+/** Key prefix of the fleet-wide verdict cache (its shards carry their own hash tags, `{vc-<n>}`). */
+export function verdictCacheKeyPrefix(keyPrefix: string): string {
+  return `${stripTag(keyPrefix)}:vcache:`;
 }
 
 /** Key prefix for the throttle. */

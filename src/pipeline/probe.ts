@@ -18,11 +18,12 @@ import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import { verdictOfRefusal, type AddressOutcome, type DomainResult, type DomainVerifier } from '../engine/index.js';
 import { egressStatsKey } from '../egress/stats.js';
+import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
 import { verdict } from '../verdict.js';
 import { sumSmtpWork, type FleetCounters } from './fleet-counters.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
 import { isFinalStatus, type BatchProgress, type ListState } from './list-state.js';
-import { encodeVerdict } from './result-codec.js';
+import { decodeVerdict, encodeVerdict } from './result-codec.js';
 import { enqueueAggregate } from './split.js';
 
 export interface ProbeDeps {
@@ -30,6 +31,8 @@ export interface ProbeDeps {
   verifier: DomainVerifier;
   state: ListState;
   aggregateQueue: Queue<AggregateJobData>;
+  /** The fleet-wide verdict cache: asked before any SMTP, told the final verdicts found. None: every address is probed. */
+  verdictCache?: VerdictCache | null;
   /** Fleet-wide counters for `/metrics` (verdicts, SMTP sessions and RCPTs). */
   counters?: FleetCounters;
   /** Clock, for tests. */
@@ -153,9 +156,15 @@ export async function abandonBatch(data: Pick<ProbeJobData, 'listId' | 'batchId'
   return complete;
 }
 
-/** Final verdicts of a run: how many, by status and reason (added to the batch's counts so far). */
-function addProgress(before: BatchProgress | undefined, finals: AddressOutcome[]): BatchProgress {
-  const p: BatchProgress = { final: before?.final ?? 0, byStatus: { ...before?.byStatus }, byReason: { ...before?.byReason } };
+/** Final verdicts of a run: how many, by status and reason, and what the verdict cache answered (added to the batch's counts so far). */
+function addProgress(before: BatchProgress | undefined, finals: AddressOutcome[], cache: CacheAnswer): BatchProgress {
+  const p: BatchProgress = {
+    final: before?.final ?? 0,
+    byStatus: { ...before?.byStatus },
+    byReason: { ...before?.byReason },
+    cacheHits: (before?.cacheHits ?? 0) + cache.hits.size,
+    cacheLookups: (before?.cacheLookups ?? 0) + cache.lookups,
+  };
   for (const o of finals) {
     if (o.kind === 'deferred') continue;
     p.final++;
@@ -164,6 +173,37 @@ function addProgress(before: BatchProgress | undefined, finals: AddressOutcome[]
   }
   return p;
 }
+
+/** What the verdict cache said for a batch: stored verdicts by address, and how many addresses were asked about. */
+interface CacheAnswer {
+  hits: Map<string, string>;
+  lookups: number;
+}
+
+/**
+ * A batch's first run asks the verdict cache before any SMTP: addresses verified recently enough (for
+ * their class, and for the list's `maxAge`) are answered from it. Later runs (greylist retries) probe
+ * what is left.
+ */
+async function askVerdictCache(data: ProbeJobData, deps: ProbeDeps, now: number): Promise<CacheAnswer> {
+  if (data.pending !== undefined || !deps.verdictCache || data.maxAge === 0) return { hits: new Map(), lookups: 0 };
+  return { hits: await deps.verdictCache.lookup(data.addresses, now, data.maxAge), lookups: data.addresses.length };
+}
+
+/** Tell the verdict cache the final verdicts of a run (it keeps the classes it keeps). */
+async function rememberVerdicts(deps: ProbeDeps, finals: AddressOutcome[], verifiedAt: number): Promise<void> {
+  if (!deps.verdictCache) return;
+  const verdicts = finals.flatMap((o) => (o.kind === 'deferred' ? [] : [{ address: o.address, verdict: o.verdict, verifiedAt }]));
+  await deps.verdictCache.store(verdicts, verifiedAt);
+}
+
+/** The verdicts answered from the cache, as final outcomes of this run. */
+function cachedOutcomes(hits: Map<string, string>): AddressOutcome[] {
+  return [...hits].map(([address, stored]) => ({ address, kind: 'final', verdict: decodeVerdict(stored) }));
+}
+
+/** A run with nothing left to probe (the cache answered every address). */
+const NOTHING_PROBED: DomainResult = Object.freeze({ outcomes: [], mxHost: null, catchAll: null, hosts: {}, identities: {} });
 
 /**
  * Run one batch job. Throws `DelayedError` after moving the job to delayed when addresses remain.
@@ -178,31 +218,38 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
   if (!isActive(await state.status())) return { done: true, final: 0 };
   await state.mark('probeStartedAt');
 
-  const pendingList = data.pending ?? data.addresses;
+  const cache = await askVerdictCache(data, deps, now());
+  const pendingList = (data.pending ?? data.addresses).filter((a) => !cache.hits.has(a));
   const utf8 = new Set((data.utf8 ?? []).map((i) => data.addresses[i]));
   const pins = data.pendingIdentity ?? {};
-  const result = await deps.verifier.verify(
-    data.domain,
-    pendingList.map((address) => ({ address, smtputf8: utf8.has(address), ...(pins[address] !== undefined ? { identity: pins[address] } : {}) })),
-    signal,
-    data.catchAllIdentity !== undefined ? { catchAllIdentity: data.catchAllIdentity } : {},
-  );
+  const result =
+    pendingList.length === 0
+      ? NOTHING_PROBED
+      : await deps.verifier.verify(
+          data.domain,
+          pendingList.map((address) => ({ address, smtputf8: utf8.has(address), ...(pins[address] !== undefined ? { identity: pins[address] } : {}) })),
+          signal,
+          data.catchAllIdentity !== undefined ? { catchAllIdentity: data.catchAllIdentity } : {},
+        );
   // Stopped from outside: what was learnt is kept, but the batch neither goes on nor completes the list.
   if (signal?.aborted) return { done: true, final: 0 };
 
-  const plan = planNextRun(result.outcomes, data, deps.cfg, now(), random);
-  const entries = new Map<string, string>();
+  const verifiedAt = now();
+  const plan = planNextRun(result.outcomes, data, deps.cfg, verifiedAt, random);
+  // Verdicts from the cache keep the time they were verified at.
+  const entries = new Map<string, string>(cache.hits);
   for (const o of result.outcomes) {
     // Final answers, and provisional ones (kept in case the retries run out); never overwrite with "nothing".
-    if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
+    if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict, verifiedAt));
   }
-  for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict));
+  for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict, verifiedAt));
   const finals = [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize];
-  const progress = addProgress(data.progress, finals);
+  const progress = addProgress(data.progress, [...cachedOutcomes(cache.hits), ...finals], cache);
   await Promise.all([
     state.saveResults(entries),
     state.addMxStats(mxCounters(result)),
     state.recordProgress(data.batchId, progress),
+    rememberVerdicts(deps, finals, verifiedAt),
     deps.counters?.probeRun(
       finals.flatMap((o) => (o.kind === 'deferred' ? [] : [o.verdict])),
       sumSmtpWork(hostCounters(result)),

@@ -1,10 +1,10 @@
 /** The fleet-wide TTL cache (DNS answers, catch-all results) in Redis. */
-import type { Redis } from 'ioredis';
 import type { TtlCache } from '../dns/cache.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export class RedisTtlCache implements TtlCache {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,9 @@
-/** Compact storage form of a verdict in the list's results hash. Pure. */
+/**
+ * Compact storage form of a verdict in the list's results hash (and in the verdict cache). Pure.
+ * `[reason, mxHost, smtpCode, enhancedCode, reply, catchAll]` as JSON, preceded by the verification time
+ * (ms since the epoch) and a space when it is known: `1764900000000 ["accepted",…]`. The JSON part of
+ * equal verdicts is equal, whenever they were verified (readers decode each distinct one once).
+ */
 import { REASON_STATUS, verdict, type Reason, type Verdict } from '../verdict.js';
 
 type Stored = [reason: Reason, mxHost: string, smtpCode: number, enhanced: string, reply: string, catchAll: 0 | 1 | 2];
@@ -42,13 +47,23 @@ export function printableText(text: string, max = MAX_REPLY): string {
   return showControls(s);
 }
 
-export function encodeVerdict(v: Verdict): string {
+export function encodeVerdict(v: Verdict, verifiedAt?: number): string {
   const s: Stored = [v.reason, printableText(v.mxHost ?? ''), v.smtpCode ?? 0, v.enhancedCode ?? '', printableText(v.smtpReply ?? ''), v.catchAll === undefined ? 2 : v.catchAll ? 1 : 0];
-  return JSON.stringify(s);
+  return verifiedAt === undefined ? JSON.stringify(s) : `${Math.round(verifiedAt)} ${JSON.stringify(s)}`;
 }
 
+/** A stored verdict's verification time (ms), and its verdict part (the JSON). */
+export function splitStored(s: string): { verifiedAt: number | null; body: string } {
+  const cut = s.charCodeAt(0) === 0x5b /* [ */ ? -1 : s.indexOf(' ');
+  if (cut < 0) return { verifiedAt: null, body: s };
+  const verifiedAt = Number(s.slice(0, cut));
+  if (!Number.isFinite(verifiedAt)) throw new Error(`stored verdict has a bad verification time ${JSON.stringify(s.slice(0, cut))}`);
+  return { verifiedAt, body: s.slice(cut + 1) };
+}
+
+/** The verdict of a stored verdict (with or without its verification time). */
 export function decodeVerdict(s: string): Verdict {
-  const [reason, mxHost, smtpCode, enhanced, reply, catchAll] = JSON.parse(s) as Stored;
+  const [reason, mxHost, smtpCode, enhanced, reply, catchAll] = JSON.parse(splitStored(s).body) as Stored;
   if (!(reason in REASON_STATUS)) throw new Error(`stored verdict has unknown reason ${JSON.stringify(reason)}`);
   return verdict(reason, {
     mxHost: mxHost || undefined,

@@ -8,13 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { loadEgressIdentities } from '../egress/identity.js';
 import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
-import { createRedis } from '../redis/connect.js';
+import { createRedis, type RedisClient } from '../redis/connect.js';
 import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { FleetCounters } from './fleet-counters.js';
@@ -25,12 +24,13 @@ import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
 import { contentTypeOf, ERROR_FILE, ListFiles, RESULT_FILES, type ListFile } from './list-files.js';
 import { isFinalStatus, ListState, type ListMeta } from './list-state.js';
 import { listView, type ListView } from './list-view.js';
-import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, ownerIndexKey, QUEUES } from './names.js';
+import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, ownerIndexKey, QUEUES, verdictCacheKeyPrefix } from './names.js';
 import { RedisTtlCache } from './redis-cache.js';
 import { ListStopWatch } from './stop-watch.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
 import { VerifyNow, type VerifyNowAnswer, type VerifyNowOptions } from './verify-now.js';
 import { startWorkers, type WorkerSelection } from './workers.js';
+import { verdictCacheFromConfig, type VerdictCache } from '../verdict-cache/index.js';
 
 export type { WorkerSelection, VerifyNowAnswer, VerifyNowOptions };
 
@@ -46,6 +46,11 @@ export interface SubmitOptions {
   owner?: string;
   /** Escape spreadsheet formulas in every output CSV (OWASP's rule). Default: values as read. */
   escapeFormulas?: boolean;
+  /**
+   * Seconds: verdicts of the fleet-wide verdict cache older than this are probed again for this list; 0
+   * probes every address. Default: each verdict class's maximum age (`LISTWASH_VERDICT_CACHE_MAX_AGE`).
+   */
+  maxAge?: number;
 }
 
 /** Who asks: an API key's name sees only its own lists; no owner (the operator) sees every list. */
@@ -78,6 +83,7 @@ function splitJobFromMeta(m: ListMeta): SplitJobData {
     ...(m.emailColumn !== undefined ? { emailColumn: JSON.parse(m.emailColumn) as unknown } : {}),
     ...(m.callbackUrl ? { callbackUrl: m.callbackUrl } : {}),
     ...(m.escapeFormulas === 'true' ? { escapeFormulas: true } : {}),
+    ...(m.maxAge !== undefined ? { maxAge: Number(m.maxAge) } : {}),
   });
 }
 
@@ -110,17 +116,19 @@ async function within<T, U>(p: Promise<T>, ms: number, onTimeout: () => U): Prom
 }
 
 export class ListwashService {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly splitQueue: Queue<SplitJobData>;
   readonly probeQueue: Queue<ProbeJobData>;
   readonly aggregateQueue: Queue<AggregateJobData>;
   readonly webhookQueue: Queue<WebhookJobData>;
   readonly lifecycle: ListLifecycle;
+  /** The fleet-wide verdict cache; null when it is off (`LISTWASH_VERDICT_CACHE_MAX_ENTRIES=0` or no class kept). */
+  readonly verdictCache: VerdictCache | null;
   /** Fleet-wide counters for `/metrics`. */
   readonly counters: FleetCounters;
   readonly log: Logger;
   private readonly workers: Worker[] = [];
-  private readonly extraRedis: Redis[] = [];
+  private readonly extraRedis: RedisClient[] = [];
   private readonly stopWatch: ListStopWatch;
   private readonly verifyRequests: VerifyNow;
   private gate: ThrottleGate | null = null;
@@ -132,7 +140,7 @@ export class ListwashService {
 
   constructor(
     readonly cfg: Config,
-    opts: { redis?: Redis; logger?: Logger } = {},
+    opts: { redis?: RedisClient; logger?: Logger } = {},
   ) {
     this.ownsRedis = !opts.redis;
     this.log = opts.logger ?? silentLogger;
@@ -149,6 +157,7 @@ export class ListwashService {
       q.on('error', (err) => this.log.warn({ queue: q.name }, `queue error: ${err.message}`));
     }
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
+    this.verdictCache = verdictCacheFromConfig(cfg, this.redis, verdictCacheKeyPrefix(cfg.queuePrefix));
     this.counters = new FleetCounters(this.redis, cfg.queuePrefix);
     this.verifyRequests = new VerifyNow({
       cfg,
@@ -189,6 +198,7 @@ export class ListwashService {
       ...(opts.emailColumn !== undefined ? { emailColumn: opts.emailColumn } : {}),
       ...(opts.callbackUrl !== undefined ? { callbackUrl: opts.callbackUrl } : {}),
       ...(opts.escapeFormulas !== undefined ? { escapeFormulas: opts.escapeFormulas } : {}),
+      ...(opts.maxAge !== undefined ? { maxAge: opts.maxAge } : {}),
     });
     const state = this.state(listId);
     if (!(await state.exists())) await checkOutputWritable(data.output, this.cfg);
@@ -199,6 +209,7 @@ export class ListwashService {
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
       ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
       ...(opts.owner ? { owner: opts.owner } : {}),
+      ...(data.maxAge !== undefined ? { maxAge: String(data.maxAge) } : {}),
       settings: JSON.stringify(this.settingsUsed()),
     });
     if (!created) {
@@ -401,6 +412,7 @@ export class ListwashService {
       greylistRetryDelays: c.greylistRetryDelays,
       blockedPatienceSec: c.blockedPatienceSec,
       batchSize: c.batchSize,
+      verdictCacheMaxAge: this.verdictCache ? c.verdictCacheMaxAge : [],
     };
   }
 
@@ -443,6 +455,7 @@ export class ListwashService {
         workerName: this.workerName,
         stopWatch: this.stopWatch,
         verifier: () => this.engine(),
+        verdictCache: this.verdictCache,
         throttleStats: async () => (await this.gate?.stats()) ?? null,
         counters: this.counters,
         webhooks: () => this.webhooks(),

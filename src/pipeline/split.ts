@@ -126,7 +126,7 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
     const batchId = batchJobId(data.listId, s.batches++);
     jobs.push({
       name: 'probe',
-      data: { listId: data.listId, batchId, domain, addresses, ...(utf8.length ? { utf8 } : {}) },
+      data: { listId: data.listId, batchId, domain, addresses, ...(utf8.length ? { utf8 } : {}), ...(data.maxAge !== undefined ? { maxAge: data.maxAge } : {}) },
       opts: { ...(deps.probeJobOptions ?? {}), jobId: batchId },
     });
   };

@@ -4,10 +4,10 @@
  * one round trip per list; the jobs of a list that is no longer active are aborted (their SMTP sessions
  * QUIT at once and give their throttle slots back).
  */
-import type { Redis } from 'ioredis';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { isFinalStatus } from './list-state.js';
 import { listKeys } from './names.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export class ListStopWatch {
   private readonly running = new Map<string, Set<AbortController>>();
@@ -15,7 +15,7 @@ export class ListStopWatch {
   private checking = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyPrefix: string,
     private readonly intervalMs = 1000,
     private readonly onError: (err: unknown) => void = () => undefined,

@@ -4,11 +4,11 @@
  * and what hosts say feeds the adaptive limits and the circuit breaker — all per (egress identity,
  * MX group): each identity has the full budget and its own circuit at every host.
  */
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { GateLease, GateRefusal, HostSignal, ProbeGate, ReportDetail } from '../engine/gate.js';
 import type { PermanentRefusal } from '../engine/outcome.js';
 import { MxThrottle, mxThrottleOptionsFromConfig, type ThrottleCounters, type ThrottleGroup } from '../throttle/index.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface ThrottleGate extends ProbeGate {
   readonly throttle: MxThrottle;
@@ -54,7 +54,7 @@ export interface ThrottleGateOptions {
   onGroupSeen?: (groupKey: string) => Promise<void>;
 }
 
-export async function createThrottleGate(cfg: Config, redis: Redis, holderId: string, opts: ThrottleGateOptions = {}): Promise<ThrottleGate> {
+export async function createThrottleGate(cfg: Config, redis: RedisClient, holderId: string, opts: ThrottleGateOptions = {}): Promise<ThrottleGate> {
   const throttle = new MxThrottle(redis, mxThrottleOptionsFromConfig(cfg, { holderId }));
   const seen = new Map<string, ThrottleGroup>();
   const lastOk = new Map<string, number>();

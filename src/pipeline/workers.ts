@@ -5,7 +5,6 @@
  * (retry, give up the batch, or fail the list), through the list's lifecycle.
  */
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
@@ -21,6 +20,8 @@ import { LIST_ID_RE, QUEUES } from './names.js';
 import { abandonBatch, runProbe } from './probe.js';
 import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
+import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
+import type { RedisClient } from '../redis/connect.js';
 
 export interface WorkerSelection {
   split?: boolean;
@@ -42,12 +43,14 @@ export interface WorkerContext {
   probeQueue: Queue<ProbeJobData>;
   aggregateQueue: Queue<AggregateJobData>;
   /** A new connection for one worker (BullMQ blocks on it). */
-  connection(): Redis;
+  connection(): RedisClient;
   /** This process among the workers: `<hostname>:<pid>`. */
   workerName: string;
   stopWatch: ListStopWatch;
   /** The engine, made on first use (only probe workers need it). */
   verifier(): Promise<DomainVerifier>;
+  /** The fleet-wide verdict cache, or null when it is off. */
+  verdictCache: VerdictCache | null;
   /** Fleet-wide throttle counters for summary.json. */
   throttleStats(): Promise<unknown>;
   /** Fleet-wide counters for `/metrics`. */
@@ -138,6 +141,7 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
       ...(data.emailColumn !== undefined ? { emailColumn: JSON.stringify(data.emailColumn) } : {}),
       ...(data.callbackUrl ? { callbackUrl: data.callbackUrl } : {}),
       ...(data.escapeFormulas ? { escapeFormulas: 'true' } : {}),
+      ...(data.maxAge !== undefined ? { maxAge: String(data.maxAge) } : {}),
       settings: JSON.stringify(ctx.settingsUsed()),
     });
   }
@@ -163,7 +167,7 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
 
 async function probeProcessor(ctx: WorkerContext, job: Job<ProbeJobData>, token: string | undefined): Promise<unknown> {
   const { listId, batchId } = job.data;
-  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue, counters: ctx.counters };
+  const deps = { cfg: ctx.cfg, verifier: await ctx.verifier(), state: ctx.state(listId), aggregateQueue: ctx.aggregateQueue, verdictCache: ctx.verdictCache, counters: ctx.counters };
   const running = ctx.stopWatch.track(listId);
   try {
     const r = await runProbe(job, token, deps, running.signal);

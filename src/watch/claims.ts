@@ -6,7 +6,7 @@
  * replaces its field, so the hash holds one field per name ever seen under the prefix.
  */
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { WatchedObject } from './source.js';
 
 export function watchClaimsKey(keyPrefix: string, sourceUrl: string): string {
@@ -18,7 +18,7 @@ export class WatchClaims {
   readonly key: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keyPrefix: string,
     sourceUrl: string,
   ) {

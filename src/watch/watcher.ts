@@ -11,7 +11,7 @@
  */
 import { stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/connect.js';
 import type { Config } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -26,7 +26,7 @@ import type { WatchedObject, WatchSource } from './source.js';
 /** What the watcher needs of the service. */
 export interface WatchService {
   readonly cfg: Config;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   submit(opts: SubmitOptions): Promise<{ listId: string; created: boolean }>;
 }
 

@@ -65,6 +65,23 @@ describe('POST /v1/lists with an s3:// input', () => {
     expect(reportRows(await getText(f.s3!, 'out/formulas/report.csv')).rows[0]).toMatchObject({ name: "'=SUM(A1)", status: 'deliverable' });
   });
 
+  it('takes known verdicts from the verdict cache unless maxAge asks for fresher ones (JSON and upload)', async () => {
+    const csv = 'email\nbob@acme.test\nnobody@acme.test\n';
+    const alice = f.client('alice');
+    const summaryOf = async (id: string) => {
+      await alice.waitForList(id, { pollMs: 100, timeoutMs: 60_000 });
+      return (JSON.parse(await getText(f.s3!, `out/${id}/summary.json`)) as { verdictCache: unknown }).verdictCache;
+    };
+    // Both addresses were verified by the first list of this file.
+    await alice.createList({ input: await putText(f.s3!, 'in/known.csv', csv), id: 'known' });
+    expect(await summaryOf('known')).toEqual({ hits: 2, lookups: 2, maxAge: null });
+    await alice.createList({ input: await putText(f.s3!, 'in/fresh.csv', csv), id: 'fresh', maxAge: 0 });
+    expect(await summaryOf('fresh')).toEqual({ hits: 0, lookups: 0, maxAge: 0 });
+    await alice.uploadList(new Blob([csv]), { id: 'fresh-upload', maxAge: 86_400 });
+    expect(await summaryOf('fresh-upload')).toEqual({ hits: 2, lookups: 2, maxAge: 86_400 });
+    expect(await errorOf(await postJson(f, '/v1/lists', { input: `s3://${TEST_BUCKET}/in/known.csv`, maxAge: -1 }))).toMatchObject({ status: 400, code: 'API_VALIDATION', field: 'maxAge' });
+  });
+
   it('refuses an output that cannot be written before any work (the bucket does not exist)', async () => {
     const e = await errorOf(await postJson(f, '/v1/lists', { input: `s3://${TEST_BUCKET}/in/march.csv`, output: 's3://no-such-bucket-lw/out/', id: 'nowhere' }));
     expect(e).toMatchObject({ status: 404, code: 'STORAGE_NOT_FOUND' });

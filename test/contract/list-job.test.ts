@@ -41,6 +41,9 @@ const BAD: [string, unknown, string][] = [
   ['a callback with credentials', { ...good, callbackUrl: 'https://user:hunter2@hooks.example.org/x' }, 'callbackUrl'],
   ['a callback with a space', { ...good, callbackUrl: 'https://hooks.example.org/a b' }, 'callbackUrl'],
   ['a callback longer than 2048 characters', { ...good, callbackUrl: `https://hooks.example.org/${'x'.repeat(2048)}` }, 'callbackUrl'],
+  ['a negative maxAge', { ...good, maxAge: -1 }, 'maxAge'],
+  ['a fractional maxAge', { ...good, maxAge: 1.5 }, 'maxAge'],
+  ['a maxAge as a duration string', { ...good, maxAge: '30d' }, 'maxAge'],
 ];
 
 const GOOD: [string, unknown][] = [
@@ -49,6 +52,8 @@ const GOOD: [string, unknown][] = [
   ['a column index', { ...good, emailColumn: 0 }],
   ['an https callback with a query', { ...good, callbackUrl: 'https://hooks.example.org/listwash?token=abc' }],
   ['an http callback with a port', { ...good, callbackUrl: 'http://hooks.example.org:8080/' }],
+  ['a maxAge in seconds', { ...good, maxAge: 604_800 }],
+  ['maxAge 0 (probe every address)', { ...good, maxAge: 0 }],
 ];
 
 describe('the list job payload (version 1)', () => {

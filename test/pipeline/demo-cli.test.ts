@@ -58,7 +58,7 @@ describe('listwash clean', () => {
     }
     expect(code).toBe(0);
     const report = (await readFile(join(dir, 'out', 'report.csv'), 'utf8')).trim().split('\n');
-    expect(report[0]).toBe('email,name,email_normalized,status,reason,bounce_risk,suggestion,is_role,is_disposable,is_free,is_catch_all,mx_host,smtp_code,smtp_reply');
+    expect(report[0]).toBe('email,name,email_normalized,status,reason,bounce_risk,suggestion,is_role,is_disposable,is_free,is_catch_all,mx_host,smtp_code,smtp_reply,verified_at');
     expect(report.slice(1).map((l) => l.split(',').slice(0, 5).join(','))).toEqual([
       'ann@shop.test,Ann,ann@shop.test,deliverable,accepted',
       'bob@shop.test,Bob,bob@shop.test,undeliverable,mailbox_not_found',

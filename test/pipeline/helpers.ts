@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { parse } from 'csv-parse/sync';
-import { Redis } from 'ioredis';
 import { dropPrefix } from '../../src/cli/demo.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { createRedis } from '../../src/redis/connect.js';
 import type { SimWorld } from '../../src/world/index.js';
 import { S3RVER_CREDENTIALS, TEST_BUCKET, type RunningS3rver } from '../storage/s3rver-helper.js';
 
@@ -27,6 +27,7 @@ export const EXTRA_COLUMNS = [
   'mx_host',
   'smtp_code',
   'smtp_reply',
+  'verified_at',
 ];
 
 /** The columns risky.csv, invalid.csv and unknown.csv append to the input's columns, in order. */
@@ -106,9 +107,9 @@ export function reportRows(text: string, delimiter = ','): { header: string[]; r
   return { header, rows, raw };
 }
 
-/** Delete every key under `prefix` (queues, list state, throttle, caches). */
+/** Delete every key under `prefix` (queues, list state, throttle, caches), on every master of a Redis Cluster. */
 export async function dropKeys(redisUrl: string, prefix: string): Promise<number> {
-  const r = new Redis(redisUrl);
+  const r = createRedis({ redisUrl });
   try {
     return await dropPrefix(r, prefix);
   } finally {

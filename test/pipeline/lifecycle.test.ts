@@ -61,7 +61,11 @@ async function input(name: string, lines: string[]): Promise<string> {
 }
 
 const quickList = () => input(`quick-${Math.random().toString(36).slice(2)}`, ['ann@quick.test', 'ben@quick.test', 'zed@quick.test', 'not an address']);
-const slowList = (n: number) => input(`slow-${Math.random().toString(36).slice(2)}`, Array.from({ length: n }, (_, i) => `u${i}@slow.test`));
+/** A list that takes a while: addresses of its own each time (the verdict cache would answer known ones at once). */
+const slowList = (n: number) => {
+  const tag = Math.random().toString(36).slice(2);
+  return input(`slow-${tag}`, Array.from({ length: n }, (_, i) => `u${i}.${tag}@slow.test`));
+};
 
 /** Every Redis key of a list (its hash tag). */
 async function keysOf(listId: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
-import { ListwashService } from '../../src/pipeline/service.js';
+import { ListwashService, type SubmitOptions } from '../../src/pipeline/service.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { dropKeys, pipelineConfig, reportRows, testPrefix } from './helpers.js';
 
@@ -36,16 +36,24 @@ export class PipelineFixture {
     return this;
   }
 
-  /** Clean a list given as CSV text; resolves with report.csv's rows and summary.json once the list is done. */
-  async clean(name: string, csv: string, timeoutMs = 30_000): Promise<CleanedList> {
+  /**
+   * Clean a list given as CSV text (with `options` of the submission, e.g. `maxAge`); resolves with
+   * report.csv's rows and summary.json once the list is done.
+   */
+  async clean(name: string, csv: string, timeoutMs = 30_000, options: Omit<SubmitOptions, 'input' | 'output' | 'listId'> = {}): Promise<CleanedList> {
     const input = join(this.dir, `${name}.csv`);
     await writeFile(input, csv);
     const output = join(this.dir, `${name}-out`) + '/';
-    const { listId } = await this.svc.submit({ input, output, listId: `${this.run}-${name}` });
+    const { listId } = await this.svc.submit({ ...options, input, output, listId: `${this.run}-${name}` });
     await this.svc.waitUntilDone(listId, { timeoutMs, pollMs: 100 });
     const { rows } = reportRows(await readFile(join(output, 'report.csv'), 'utf8'));
     const summary = JSON.parse(await readFile(join(output, 'summary.json'), 'utf8')) as Record<string, unknown>;
     return { listId, output, rows, summary };
+  }
+
+  /** TCP connections the world's hosts accepted so far (all hosts, or the given ones). */
+  connections(hosts: readonly string[] = this.world.hostNames): number {
+    return hosts.reduce((n, h) => n + this.world.host(h).stats.connections, 0);
   }
 
   async stop(): Promise<void> {

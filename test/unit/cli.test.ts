@@ -23,6 +23,8 @@ describe('listwash CLI', () => {
     expect(await usageError(['worker', '--concurrency', '0'])).toMatch(/positive integer/);
     expect(await usageError(['status'])).toMatch(/one list id/);
     expect(await usageError(['clean', 'in.csv', '--out', 'x/', '--bogus'])).toMatch(/bogus/);
+    expect(await usageError(['clean', 'in.csv', '--out', 'x/', '--max-age', 'soon'])).toMatch(/--max-age takes a duration such as 30d, 12h, 90m or 0/);
+    expect(await usageError(['submit', 'in.csv', '--out', 'x/', '--max-age=-1d'])).toMatch(/--max-age takes a duration/);
   });
 
   it('exits 2 without a command and 0 for help', async () => {

@@ -3,7 +3,7 @@
  * report.csv unreadable (NUL above all: listwash refuses NUL bytes in its input) become visible stand-ins.
  */
 import { describe, expect, it } from 'vitest';
-import { decodeVerdict, encodeVerdict, printableText } from '../../src/pipeline/result-codec.js';
+import { decodeVerdict, encodeVerdict, printableText, splitStored } from '../../src/pipeline/result-codec.js';
 import { verdict } from '../../src/verdict.js';
 
 describe('printableText', () => {
@@ -32,5 +32,27 @@ describe('encodeVerdict', () => {
     expect(back.smtpReply).toBe('550 5.1.1 no␀such user');
     expect(back.mxHost).toBe('mx␀.test');
     expect(encodeVerdict(v)).not.toMatch(/\\u0000/);
+  });
+});
+
+describe('the verification time of a stored verdict', () => {
+  const v = verdict('accepted', { mxHost: 'mx.test', smtpCode: 250, smtpReply: '250 2.1.5 Ok', catchAll: false });
+
+  it('goes in front of the verdict, so equal verdicts verified at different times share their JSON part', () => {
+    const a = encodeVerdict(v, 1_764_900_000_000);
+    const b = encodeVerdict(v, 1_764_900_000_123);
+    expect(a).toBe(`1764900000000 ${encodeVerdict(v)}`);
+    expect(splitStored(a)).toEqual({ verifiedAt: 1_764_900_000_000, body: encodeVerdict(v) });
+    expect(splitStored(b).body).toBe(splitStored(a).body);
+    expect(decodeVerdict(a)).toEqual(v);
+  });
+
+  it('is absent from a verdict stored without one (as before)', () => {
+    expect(splitStored(encodeVerdict(v))).toEqual({ verifiedAt: null, body: encodeVerdict(v) });
+    expect(decodeVerdict(encodeVerdict(v))).toEqual(v);
+  });
+
+  it('must be a number', () => {
+    expect(() => splitStored(`soon ${encodeVerdict(v)}`)).toThrow('stored verdict has a bad verification time "soon"');
   });
 });

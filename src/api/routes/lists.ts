@@ -24,6 +24,7 @@ interface CreateRequest {
   callbackUrl?: string;
   id?: string;
   escapeFormulas?: boolean;
+  maxAge?: number;
 }
 
 const checkFields = Compile(CreateListFields);
@@ -40,6 +41,7 @@ function fromFields(raw: Record<string, string>, input: string): CreateRequest {
     ...(f.callbackUrl !== undefined ? { callbackUrl: f.callbackUrl } : {}),
     ...(f.id !== undefined ? { id: f.id } : {}),
     ...(f.escapeFormulas !== undefined ? { escapeFormulas: f.escapeFormulas === 'true' } : {}),
+    ...(f.maxAge !== undefined ? { maxAge: Number(f.maxAge) } : {}),
   };
 }
 
@@ -66,6 +68,7 @@ async function submit(ctx: ApiContext, req: FastifyRequest, c: CreateRequest, in
     ...(c.emailColumn !== undefined ? { emailColumn: c.emailColumn } : {}),
     ...(c.callbackUrl !== undefined ? { callbackUrl: c.callbackUrl } : {}),
     ...(c.escapeFormulas !== undefined ? { escapeFormulas: c.escapeFormulas } : {}),
+    ...(c.maxAge !== undefined ? { maxAge: c.maxAge } : {}),
   };
   return ctx.service.submit(opts);
 }

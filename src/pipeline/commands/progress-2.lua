@@ -4,7 +4,7 @@
   the change against the batch's last record is added to the list's counters.
 
   Input:
-    KEYS[1] the list's `meta` hash: counters `final`, `s:<status>`, `r:<reason>`
+    KEYS[1] the list's `meta` hash: counters `final`, `s:<status>`, `r:<reason>`, `cacheHits`, `cacheLookups`
     KEYS[2] the list's `progress` hash: batch id -> its last record
     ARGV[1] batch id
     ARGV[2] the batch's record: `final|s:<status>=n,...|r:<reason>=n,...` flattened as
