@@ -50,7 +50,7 @@ interface ListCommands {
   lwDedup(key: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
-  lwProgress(meta: string, progress: string, batchId: string, record: string): Promise<number>;
+  lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
 }
 type ScriptRedis = RedisClient & ListCommands;
 
@@ -198,25 +198,32 @@ export class ListState {
     return r === 1;
   }
 
-  /** Record a batch's final verdicts so far (idempotent per batch; feeds the list's progress counters). */
-  async recordProgress(batchId: string, p: BatchProgress): Promise<void> {
+  /**
+   * Record one probe run of a batch in one round trip (`commands/recordRun-6.lua`): its verdicts (final
+   * and provisional), its per-MX counters, its final-verdict counts (idempotent per batch: they feed the
+   * list's progress counters) and why it waits — a greylist retry at `retryAt`, or the throttle holding it
+   * back at `group` (`busy`, `cooldown`, `open`, `held`), cleared when the batch is done. Throws
+   * `LIST_STATE_LOST` (and writes nothing) when the list has no state.
+   */
+  async recordRun(run: {
+    batchId: string;
+    progress: BatchProgress;
+    results: Map<string, string>;
+    mx: Record<string, Record<string, number>>;
+    wait?: { kind: 'greylist'; retryAt: number } | { kind: 'throttle'; group: string; why: string };
+  }): Promise<void> {
+    const p = run.progress;
     const parts = [`final=${p.final}`];
     if (p.cacheHits) parts.push(`cacheHits=${p.cacheHits}`);
     if (p.cacheLookups) parts.push(`cacheLookups=${p.cacheLookups}`);
     for (const [s, n] of Object.entries(p.byStatus)) if (n) parts.push(`s:${s}=${n}`);
     for (const [r, n] of Object.entries(p.byReason)) if (n) parts.push(`r:${r}=${n}`);
-    if ((await this.redis.lwProgress(this.keys.meta, this.keys.progress, batchId, parts.join(','))) === 0) throw this.lostError();
-  }
-
-  /**
-   * Why a batch waits, for progress displays: a greylist retry at `retryAt`, or the throttle holding it
-   * back at `group` (`busy`, `cooldown`, `open`, `held`). Cleared when the batch is done.
-   */
-  async recordWait(batchId: string, wait: { kind: 'greylist'; retryAt: number } | { kind: 'throttle'; group: string; why: string }): Promise<void> {
-    const p = this.redis.pipeline();
-    if (wait.kind === 'greylist') p.zadd(this.keys.waits, wait.retryAt, batchId).hdel(this.keys.held, batchId);
-    else p.hset(this.keys.held, batchId, `${wait.group}|${wait.why}`).zrem(this.keys.waits, batchId);
-    await p.exec();
+    const results = [...run.results].flat();
+    const mx = Object.entries(run.mx).flatMap(([host, counters]) => Object.entries(counters).flatMap(([k, v]) => (v ? [`${host}|${k}`, v] : [])));
+    const wait = run.wait === undefined ? ['', ''] : run.wait.kind === 'greylist' ? ['greylist', run.wait.retryAt] : ['throttle', `${run.wait.group}|${run.wait.why}`];
+    const k = this.keys;
+    const recorded = await this.redis.lwRecordRun(k.meta, k.progress, k.results, k.mx, k.waits, k.held, run.batchId, parts.join(','), this.ttlSec, results.length / 2, mx.length / 2, ...wait, ...results, ...mx);
+    if (recorded === 0) throw this.lostError();
   }
 
   /** The earliest pending greylist retry (ms epoch) and the throttle groups holding batches back. */
@@ -233,23 +240,9 @@ export class ListState {
     return { nextGreylistRetryAt: first[1] !== undefined ? Number(first[1]) : null, throttled: [...groups.values()] };
   }
 
-  async saveResults(entries: Map<string, string>): Promise<void> {
-    if (entries.size === 0) return;
-    await this.redis.hset(this.keys.results, entries);
-  }
-
   async results(keys: string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return [];
     return this.redis.hmget(this.keys.results, ...keys);
-  }
-
-  /** Add to per-MX counters: host → counter → increment, in one round trip. */
-  async addMxStats(byHost: Record<string, Record<string, number>>): Promise<void> {
-    const p = this.redis.pipeline();
-    for (const [host, counters] of Object.entries(byHost)) {
-      for (const [k, v] of Object.entries(counters)) if (v) p.hincrby(this.keys.mx, `${host}|${k}`, v);
-    }
-    if (p.length > 0) await p.exec();
   }
 
   async mxStats(): Promise<Record<string, Record<string, number>>> {

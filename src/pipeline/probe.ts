@@ -245,10 +245,21 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
   for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict, verifiedAt));
   const finals = [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize];
   const progress = addProgress(data.progress, [...cachedOutcomes(cache.hits), ...finals], cache);
+  const waiting = plan.pending.length > 0;
+  const throttled = result.outcomes.find((o) => o.kind === 'deferred');
+  const retryAt = now() + plan.delayMs;
   await Promise.all([
-    state.saveResults(entries),
-    state.addMxStats(mxCounters(result)),
-    state.recordProgress(data.batchId, progress),
+    state.recordRun({
+      batchId: data.batchId,
+      progress,
+      results: entries,
+      mx: mxCounters(result),
+      ...(!waiting
+        ? {}
+        : plan.why === 'greylist'
+          ? { wait: { kind: 'greylist' as const, retryAt } }
+          : { wait: { kind: 'throttle' as const, group: throttled?.kind === 'deferred' ? throttled.group : (result.mxHost ?? data.domain), why: throttled?.kind === 'deferred' ? throttled.why : plan.why } }),
+    }),
     rememberVerdicts(deps, finals, verifiedAt),
     deps.counters?.probeRun(
       finals.flatMap((o) => (o.kind === 'deferred' ? [] : [o.verdict])),
@@ -256,7 +267,7 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     ),
   ]);
 
-  if (plan.pending.length === 0) {
+  if (!waiting) {
     if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);
     await state.touch();
     return { done: true, final: progress.final - (data.progress?.final ?? 0) };
@@ -271,12 +282,6 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     ...(Object.keys(plan.identities).length > 0 ? { pendingIdentity: plan.identities } : {}),
     ...(result.catchAllIdentity !== undefined ? { catchAllIdentity: result.catchAllIdentity } : {}),
   });
-  const retryAt = now() + plan.delayMs;
-  const throttled = result.outcomes.find((o) => o.kind === 'deferred');
-  await state.recordWait(
-    data.batchId,
-    plan.why === 'greylist' ? { kind: 'greylist', retryAt } : { kind: 'throttle', group: throttled?.kind === 'deferred' ? throttled.group : (result.mxHost ?? data.domain), why: throttled?.kind === 'deferred' ? throttled.why : plan.why },
-  );
   await state.touch();
   if (token === undefined) {
     // Called outside a worker (tests): report instead of moving.

@@ -212,6 +212,24 @@ describe('a failed list', () => {
 });
 
 describe('a list whose state vanishes from Redis while it runs', () => {
+  it('gets no key back from a probe run that ends afterwards: the run is refused whole (LIST_STATE_LOST)', async () => {
+    const listId = `${run}-late-run`;
+    const state = svc.state(listId);
+    await state.create({ input: 'x.csv', output: 'out/' });
+    await state.destroy();
+    const err = await rejection(
+      state.recordRun({
+        batchId: `${listId}.b0`,
+        progress: { final: 1, byStatus: { deliverable: 1 }, byReason: { accepted: 1 } },
+        results: new Map([['ann@quick.test', '["accepted"]']]),
+        mx: { 'mx.quick.test': { sessions: 1, rcpts: 1 } },
+        wait: { kind: 'throttle', group: 'mx.quick.test', why: 'busy' },
+      }),
+    );
+    expect(err.code).toBe(ErrorCodes.LIST_STATE_LOST);
+    expect(await keysOf(listId)).toEqual([]);
+  });
+
   it('ends the wait with LIST_STATE_LOST, and the workers do not re-create it', async () => {
     const { listId } = await svc.submit({ input: await slowList(30), output: join(dir, 'lost-out') + '/', listId: `${run}-lost` });
     await waitFor(async () => (await svc.view(listId))?.state === 'probing', 20_000, 'probing');
