@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { withPayloadTable } from '../../src/contract/docs.js';
 import { checkListJob, listJobJsonSchema } from '../../src/contract/list-job.js';
 import { SCHEMA_FILES, schemaFileText } from '../../src/contract/schema-files.js';
 import { ErrorCodes, ListwashError } from '../../src/errors.js';
@@ -83,6 +84,13 @@ describe('the list job payload (version 1)', () => {
   it('is what the split worker validates with', () => {
     expect(validateSplitJob(good)).toEqual(good);
     expect(() => validateSplitJob({ ...good, version: 2 })).toThrow(/version/);
+  });
+});
+
+describe('the README', () => {
+  it('lists every payload field as the schema defines it (regenerate with npx tsx scripts/config-docs.ts)', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(withPayloadTable(readme)).toBe(readme);
   });
 });
 
