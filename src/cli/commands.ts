@@ -4,36 +4,58 @@ import type { Config } from '../config.js';
 import { createVerifier } from '../engine/index.js';
 import { errorMessage } from '../errors.js';
 import { assertRedis } from '../redis/connect.js';
+import { resolveRedis } from '../redis/availability.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
 import { doctor, logStartupChecks, reportJson, reportLines, type DoctorOptions } from '../doctor/index.js';
 import { progressLine } from './progress.js';
+import { closeWithin, redisGone } from './shutdown.js';
 
-export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
-  await assertRedis(cfg);
+/**
+ * `listwash clean`: the whole pipeline in this process. With nothing answering at the default Redis address
+ * and `REDIS_URL` unset, it runs on a private redis-server that it stops when it ends (see `resolveRedis`).
+ */
+export async function runClean(configured: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
+  const redis = await resolveRedis(configured, process.env, { allowEmbedded: true, say: (line) => process.stderr.write(`listwash: ${line}\n`) });
+  try {
+    return await cleanWith(redis.cfg, opts, ui, redis.lost);
+  } finally {
+    await redis.stop();
+  }
+}
+
+async function cleanWith(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }, redisLost: Promise<never>): Promise<number> {
   const svc = new ListwashService(cfg);
+  let gone = false;
   try {
     await svc.startWorkers({ split: true, probe: true, aggregate: true, webhook: true });
     const { listId, created } = await svc.submit(opts);
     if (!created) process.stderr.write(`list ${listId} exists already; waiting for it instead of processing it again\n`);
     let lastStatus = '';
-    const meta = await svc.waitUntilDone(listId, {
-      onProgress: (m) => {
-        if (ui.quiet) return;
-        // A terminal gets a live line; a log gets one line per status change.
-        if (process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
-        else if (m.state !== lastStatus) process.stderr.write(`${progressLine(m).trimEnd()}\n`);
-        lastStatus = m.state;
-      },
-    });
+    const meta = await Promise.race([
+      svc.waitUntilDone(listId, {
+        onProgress: (m) => {
+          if (ui.quiet) return;
+          // A terminal gets a live line; a log gets one line per status change.
+          if (process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
+          else if (m.state !== lastStatus) process.stderr.write(`${progressLine(m).trimEnd()}\n`);
+          lastStatus = m.state;
+        },
+      }),
+      redisLost,
+    ]);
     if (!ui.quiet) {
       if (process.stderr.isTTY) process.stderr.write('\n');
       process.stdout.write(`list ${listId}: ${meta.rows} rows → ${meta.output}\n`);
       process.stdout.write('  report.csv clean.csv risky.csv invalid.csv unknown.csv summary.json\n');
     }
     return 0;
+  } catch (err) {
+    gone = redisGone(err);
+    throw err;
   } finally {
-    await svc.close();
+    // Against a Redis that went away, the run's error says it all: no waiting for it here.
+    await closeWithin(svc, gone ? 1000 : 10_000, (line) => process.stderr.write(`${line}\n`));
   }
 }
 
