@@ -1,0 +1,40 @@
+/**
+ * What every command module uses: its action's exit code handed to `main`, examples in its help, and
+ * a service connected to a Redis that answers.
+ */
+import type { Command } from 'commander';
+import type { Config } from '../config.js';
+import { ListwashService } from '../pipeline/service.js';
+import { assertRedis } from '../redis/connect.js';
+
+/** The run of one command line: the action sets its exit code. */
+export interface CliRun {
+  exitCode: number;
+}
+
+/** A command's action: `fn`'s result becomes the exit code (a thrown error is handled by `main`). */
+export function action<A extends unknown[]>(run: CliRun, fn: (...args: A) => Promise<number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    run.exitCode = await fn(...args);
+  };
+}
+
+/** Add examples (each a command line) after the command's help; `notes` follow them. */
+export function withExamples(cmd: Command, examples: readonly string[], notes: readonly string[] = []): Command {
+  const text = ['', 'Examples:', ...examples.map((e) => `  $ ${e}`), ...(notes.length ? ['', ...notes] : [])].join('\n');
+  return cmd.addHelpText('after', text);
+}
+
+/**
+ * Run `fn` with a service on `cfg`'s Redis: fails fast with `REDIS_UNAVAILABLE` when Redis does not
+ * answer, and closes the service afterwards whatever happens.
+ */
+export async function withService<T>(cfg: Config, fn: (svc: ListwashService) => Promise<T>): Promise<T> {
+  await assertRedis(cfg);
+  const svc = new ListwashService(cfg);
+  try {
+    return await fn(svc);
+  } finally {
+    await svc.close();
+  }
+}

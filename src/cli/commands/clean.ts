@@ -1,0 +1,42 @@
+/** `listwash clean <input> --out <prefix>`: one list end to end in this process, with its progress. */
+import { Command } from 'commander';
+import { loadConfig, type Config } from '../../config.js';
+import { RESULT_FILES } from '../../pipeline/list-files.js';
+import type { SubmitOptions } from '../../pipeline/service.js';
+import { STATUSES } from '../../verdict.js';
+import { action, withExamples, withService, type CliRun } from '../command-kit.js';
+import { ProgressDisplay } from '../progress-display.js';
+import { countsText } from '../text-format.js';
+import { listOptions, submitOptions, type ListFlags } from './list-options.js';
+
+export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
+  return withService(cfg, async (svc) => {
+    await svc.startWorkers({ split: true, probe: true, aggregate: true, webhook: true });
+    const { listId, created } = await svc.submit(opts);
+    if (!created) process.stderr.write(`list ${listId} exists already; waiting for it instead of processing it again\n`);
+    const display = ui.quiet ? null : new ProgressDisplay(process.stderr);
+    const done = await svc.waitUntilDone(listId, { onProgress: (v) => display?.update(v) });
+    if (!ui.quiet) {
+      const counts = countsText(done.counts.byStatus, STATUSES);
+      process.stdout.write(`list ${listId}: ${done.rows ?? 0} rows${counts ? ` (${counts})` : ''} → ${done.output}\n`);
+      process.stdout.write(`  ${RESULT_FILES.join(' ')}\n`);
+    }
+    return 0;
+  });
+}
+
+export function cleanCommand(run: CliRun): Command {
+  const cmd = listOptions(
+    new Command('clean')
+      .summary('clean one list end to end in this process')
+      .description(
+        'Clean one list end to end in this process (split, probe and aggregate workers run here); exits 0 when the ' +
+          'result files are written. On a terminal, the progress is redrawn in place; otherwise one line per change.',
+      ),
+  )
+    .option('-q, --quiet', 'print nothing but errors')
+    .action(action(run, async (input: string, flags: ListFlags & { quiet?: boolean }) => runClean(loadConfig(), submitOptions(input, flags), { quiet: flags.quiet ?? false })));
+  return withExamples(cmd, ['listwash clean s3://my-bucket/lists/march.csv --out s3://my-bucket/cleaned/march/', 'listwash clean ./march.csv --out ./march-clean/ --email-column "E-mail" --max-age 7d'], [
+    'Settings (LISTWASH_HELO_NAME, LISTWASH_MAIL_FROM, REDIS_URL, …) come from the environment: see the README.',
+  ]);
+}

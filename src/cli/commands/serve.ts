@@ -1,0 +1,21 @@
+/** `listwash serve [--host H] [--port P]`: the HTTP API until SIGTERM/SIGINT. */
+import { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { action, withExamples, type CliRun } from '../command-kit.js';
+import { portNumber } from '../option-parsers.js';
+
+export function serveCommand(run: CliRun): Command {
+  const cmd = new Command('serve')
+    .summary('run the HTTP API (default 127.0.0.1:8080)')
+    .description('Run the HTTP API until SIGTERM/SIGINT; workers run separately (listwash worker). API keys: LISTWASH_API_KEYS.')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port to listen on (default 8080; 0: any free port)', portNumber)
+    .action(
+      action(run, async (flags: { host?: string; port?: number }) => {
+        // Loaded on demand: the other commands do not need the HTTP stack.
+        const { runServe } = await import('../../api/server.js');
+        return runServe(loadConfig(), { ...(flags.host !== undefined ? { host: flags.host } : {}), ...(flags.port !== undefined ? { port: flags.port } : {}) });
+      }),
+    );
+  return withExamples(cmd, ['LISTWASH_API_KEYS=alice:$(openssl rand -hex 24) listwash serve --host 0.0.0.0 --port 8080']);
+}
