@@ -4,8 +4,13 @@
  */
 import type { Command } from 'commander';
 import type { Config } from '../config.js';
-import { ListwashService } from '../pipeline/service.js';
-import { assertRedis } from '../redis/connect.js';
+import type { ListwashService } from '../pipeline/service.js';
+
+/*
+ * Command modules import the pipeline, the engine, storage and the HTTP stack inside their actions
+ * (\`await import\`), not at the top: \`listwash --help\`, \`--version\` and usage errors load only the
+ * command definitions, and answer at once.
+ */
 
 /** The run of one command line: the action sets its exit code. */
 export interface CliRun {
@@ -30,6 +35,7 @@ export function withExamples(cmd: Command, examples: readonly string[], notes: r
  * answer, and closes the service afterwards whatever happens.
  */
 export async function withService<T>(cfg: Config, fn: (svc: ListwashService) => Promise<T>): Promise<T> {
+  const [{ ListwashService }, { assertRedis }] = await Promise.all([import('../pipeline/service.js'), import('../redis/connect.js')]);
   await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   try {

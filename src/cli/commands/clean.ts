@@ -1,7 +1,6 @@
 /** `listwash clean <input> --out <prefix>`: one list end to end in this process, with its progress. */
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
-import { RESULT_FILES } from '../../pipeline/list-files.js';
 import type { SubmitOptions } from '../../pipeline/service.js';
 import { STATUSES } from '../../verdict.js';
 import { action, withExamples, withService, type CliRun } from '../command-kit.js';
@@ -10,6 +9,7 @@ import { countsText } from '../text-format.js';
 import { listOptions, submitOptions, type ListFlags } from './list-options.js';
 
 export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
+  const { RESULT_FILES } = await import('../../pipeline/list-files.js');
   return withService(cfg, async (svc) => {
     await svc.startWorkers({ split: true, probe: true, aggregate: true, webhook: true });
     const { listId, created } = await svc.submit(opts);

@@ -1,7 +1,6 @@
 /** `listwash demo [--out DIR]`: the simulated mail world on loopback and a demo list cleaned against it. */
 import { Command } from 'commander';
 import { action, withExamples, type CliRun } from '../command-kit.js';
-import { runDemo } from '../demo.js';
 
 export function demoCommand(run: CliRun): Command {
   const cmd = new Command('demo')
@@ -13,6 +12,11 @@ export function demoCommand(run: CliRun): Command {
     )
     .option('-o, --out <dir>', 'where the demo list and its results go (default ./listwash-demo)')
     .option('-q, --quiet', 'print nothing but errors')
-    .action(action(run, async (flags: { out?: string; quiet?: boolean }) => runDemo({ ...(flags.out !== undefined ? { out: flags.out } : {}), quiet: flags.quiet ?? false })));
+    .action(
+      action(run, async (flags: { out?: string; quiet?: boolean }) => {
+        const { runDemo } = await import('../demo.js');
+        return runDemo({ ...(flags.out !== undefined ? { out: flags.out } : {}), quiet: flags.quiet ?? false });
+      }),
+    );
   return withExamples(cmd, ['listwash demo', 'npm run demo -- --out /tmp/lw-demo']);
 }

@@ -1,12 +1,13 @@
 /** `listwash doctor [--offline] [--ip IP] [--json]`: pre-flight checks of the prober; exit 1 on a FAIL. */
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
-import { doctor, reportJson, reportLines, type DoctorOptions } from '../../doctor/index.js';
+import type { DoctorOptions } from '../../doctor/index.js';
 import { action, withExamples, type CliRun } from '../command-kit.js';
 import { ipAddress } from '../option-parsers.js';
 
 /** The checks, one line each (or JSON); exit code 1 when a check FAILs. */
 export async function runDoctor(cfg: Config, opts: DoctorOptions & { json?: boolean }, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { doctor, reportJson, reportLines } = await import('../../doctor/index.js');
   const report = await doctor(cfg, opts);
   out.write(opts.json ? `${JSON.stringify(reportJson(report), null, 2)}\n` : `${reportLines(report).join('\n')}\n`);
   return report.fails > 0 ? 1 : 0;

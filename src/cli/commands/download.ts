@@ -10,11 +10,10 @@ import { pipeline } from 'node:stream/promises';
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import { ErrorCodes, ListwashError } from '../../errors.js';
-import { fileLocation } from '../../storage/index.js';
-import { fsError } from '../../storage/fs-errors.js';
 import { action, withExamples, withService, type CliRun } from '../command-kit.js';
 
 export async function runDownload(cfg: Config, listId: string, opts: { dir?: string } = {}): Promise<number> {
+  const [{ fileLocation }, { fsError }] = await Promise.all([import('../../storage/index.js'), import('../../storage/fs-errors.js')]);
   return withService(cfg, async (svc) => {
     const files = await svc.files(listId);
     const dir = resolve(opts.dir ?? listId);

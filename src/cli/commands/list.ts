@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import { action, withExamples, withService, type CliRun } from '../command-kit.js';
-import { listTable } from '../list-text.js';
 import { positiveInteger } from '../option-parsers.js';
 
 export interface ListFlags {
@@ -12,6 +11,7 @@ export interface ListFlags {
 }
 
 export async function runList(cfg: Config, flags: ListFlags): Promise<number> {
+  const { listTable } = await import('../list-text.js');
   return withService(cfg, async (svc) => {
     const page = await svc.lists({}, { limit: flags.limit ?? 20, ...(flags.cursor !== undefined ? { cursor: flags.cursor } : {}) });
     if (flags.json) {

@@ -17,5 +17,5 @@ export function serveCommand(run: CliRun): Command {
         return runServe(loadConfig(), { ...(flags.host !== undefined ? { host: flags.host } : {}), ...(flags.port !== undefined ? { port: flags.port } : {}) });
       }),
     );
-  return withExamples(cmd, ['LISTWASH_API_KEYS=alice:$(openssl rand -hex 24) listwash serve --host 0.0.0.0 --port 8080']);
+  return withExamples(cmd, ['listwash serve --host 0.0.0.0 --port 8080'], ['API keys: LISTWASH_API_KEYS=name:token,… (a token of 16 characters or more, e.g. openssl rand -hex 24).']);
 }

@@ -3,9 +3,9 @@ import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import { ErrorCodes, ListwashError } from '../../errors.js';
 import { action, withExamples, withService, type CliRun } from '../command-kit.js';
-import { statusLines } from '../list-text.js';
 
 export async function runStatus(cfg: Config, listId: string, opts: { json?: boolean } = {}): Promise<number> {
+  const { statusLines } = await import('../list-text.js');
   return withService(cfg, async (svc) => {
     const v = await svc.view(listId);
     if (!v) throw new ListwashError(ErrorCodes.JOB_NOT_FOUND, `no list with id ${listId} (finished lists are kept for LISTWASH_JOB_TTL)`, { listId });

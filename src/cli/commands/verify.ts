@@ -1,13 +1,11 @@
 /** `listwash verify <address>…`: verify a few addresses directly (no Redis), one JSON line each. */
 import { Command } from 'commander';
-import { parseAddress } from '../../address/index.js';
 import { loadConfig, type Config } from '../../config.js';
-import { createVerifier } from '../../engine/index.js';
 import { errorMessage } from '../../errors.js';
-import { applyFlags, verdict } from '../../verdict.js';
 import { action, withExamples, type CliRun } from '../command-kit.js';
 
 export async function runVerify(cfg: Config, addresses: string[]): Promise<number> {
+  const [{ parseAddress }, { createVerifier }, { applyFlags, verdict }] = await Promise.all([import('../../address/index.js'), import('../../engine/index.js'), import('../../verdict.js')]);
   const { verifier } = createVerifier(cfg);
   for (const input of addresses) {
     const a = parseAddress(input);

@@ -1,7 +1,6 @@
 /** `listwash watch <prefix> --out <prefix> [--workers]`: every new CSV under a prefix becomes a list. */
 import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { runWatch } from '../../watch/index.js';
 import { action, withExamples, type CliRun } from '../command-kit.js';
 
 export function watchCommand(run: CliRun): Command {
@@ -14,6 +13,11 @@ export function watchCommand(run: CliRun): Command {
     .argument('<prefix>', 'what to watch: s3://bucket/prefix/ or a folder')
     .requiredOption('-o, --out <prefix>', 'where results go: <out>/<name>/ per list')
     .option('--workers', 'also run the workers in this process (one box, no fleet)')
-    .action(action(run, async (source: string, flags: { out: string; workers?: boolean }) => runWatch(loadConfig(), { source, out: flags.out, workers: flags.workers ?? false })));
+    .action(
+      action(run, async (source: string, flags: { out: string; workers?: boolean }) => {
+        const { runWatch } = await import('../../watch/index.js');
+        return runWatch(loadConfig(), { source, out: flags.out, workers: flags.workers ?? false });
+      }),
+    );
   return withExamples(cmd, ['listwash watch s3://my-bucket/incoming/ --out s3://my-bucket/cleaned/', 'listwash watch ./inbox/ --out ./cleaned/ --workers']);
 }

@@ -1,14 +1,12 @@
 /** `listwash worker [--only …] [--concurrency N]`: run workers until SIGTERM/SIGINT (graceful). */
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
-import { logStartupChecks } from '../../doctor/index.js';
 import type { WorkerSelection } from '../../pipeline/service.js';
-import { assertRedis } from '../../redis/connect.js';
-import { ListwashService } from '../../pipeline/service.js';
 import { action, withExamples, type CliRun } from '../command-kit.js';
 import { positiveInteger, WORKER_KINDS, workerKinds, type WorkerKind } from '../option-parsers.js';
 
 export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<number> {
+  const [{ assertRedis }, { ListwashService }, { logStartupChecks }] = await Promise.all([import('../../redis/connect.js'), import('../../pipeline/service.js'), import('../../doctor/index.js')]);
   await assertRedis(cfg);
   const svc = new ListwashService(cfg);
   await svc.startWorkers(sel);
