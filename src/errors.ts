@@ -56,6 +56,11 @@ export const ErrorCodes = {
   /** Redis does not answer at REDIS_URL (or, for a Redis Cluster, does not serve every slot). */
   REDIS_UNAVAILABLE: 'REDIS_UNAVAILABLE',
   /**
+   * Nothing answers at the default Redis address, REDIS_URL is not set, and there is no `redis-server` on
+   * PATH to start a private one (`listwash clean`, `demo`): the message names the fixes.
+   */
+  REDIS_SERVER_MISSING: 'REDIS_SERVER_MISSING',
+  /**
    * REDIS_URL names one server (`redis://`) but the server is a node of a Redis Cluster, or names a
    * cluster (`redis+cluster://`) but the server has no cluster support: the message says which URL to use.
    */

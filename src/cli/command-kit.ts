@@ -31,12 +31,22 @@ export function withExamples(cmd: Command, examples: readonly string[], notes: r
 }
 
 /**
- * Run `fn` with a service on `cfg`'s Redis: fails fast with `REDIS_UNAVAILABLE` when Redis does not
- * answer, and closes the service afterwards whatever happens.
+ * The configured Redis answers, or the command fails within seconds (`REDIS_UNAVAILABLE`, or
+ * `REDIS_CLUSTER_MISMATCH`), never waiting for it. Every command that uses Redis starts here, except
+ * `clean` and `demo`, which may run on a private redis-server instead (see `resolveRedis`).
+ */
+export async function requireRedis(cfg: Config): Promise<void> {
+  const { resolveRedis } = await import('../redis/availability.js');
+  await resolveRedis(cfg, process.env, { allowEmbedded: false, say: (line) => process.stderr.write(`listwash: ${line}\n`) });
+}
+
+/**
+ * Run `fn` with a service on `cfg`'s Redis (see `requireRedis`), and close the service afterwards
+ * whatever happens.
  */
 export async function withService<T>(cfg: Config, fn: (svc: ListwashService) => Promise<T>): Promise<T> {
-  const [{ ListwashService }, { assertRedis }] = await Promise.all([import('../pipeline/service.js'), import('../redis/connect.js')]);
-  await assertRedis(cfg);
+  await requireRedis(cfg);
+  const { ListwashService } = await import('../pipeline/service.js');
   const svc = new ListwashService(cfg);
   try {
     return await fn(svc);

@@ -10,7 +10,10 @@ import { resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { loadConfig, type Config } from '../config.js';
 import { ListwashService } from '../pipeline/service.js';
+import { DEFAULT_REDIS_URL, resolveRedis } from '../redis/availability.js';
 import { createRedis, type RedisClient } from '../redis/connect.js';
+import { errorMessage } from '../errors.js';
+import { closeWithin, redisGone, settlesWithin } from './shutdown.js';
 import { deleteMatching } from '../redis/scan.js';
 import { DEMO_GREYLIST_SECONDS, SimWorld, demoWorld, expectedVerdicts, type PolitenessViolation } from '../world/index.js';
 
@@ -20,6 +23,10 @@ export interface DemoOptions {
   quiet?: boolean;
   /** Window of the RCPT-rate politeness check, ms. Default 1000 (tests on a loaded machine allow for delivery jitter). */
   politenessWindowMs?: number;
+  /** The Redis to run on. Default `REDIS_URL`, else redis://127.0.0.1:6379. */
+  redisUrl?: string;
+  /** Rejects when the Redis of the run goes away for good (a private redis-server that ended): the demo stops. */
+  redisLost?: Promise<never>;
 }
 
 export interface DemoResult {
@@ -49,9 +56,9 @@ export function demoCsv(truth: Map<string, { reason: string }>): string {
 }
 
 /** Config for a demo run against `world`. */
-export function demoConfig(world: SimWorld, base: NodeJS.ProcessEnv = process.env): Config {
+export function demoConfig(world: SimWorld, base: NodeJS.ProcessEnv = process.env, redisUrl: string | undefined = base.REDIS_URL): Config {
   return loadConfig({
-    REDIS_URL: base.REDIS_URL,
+    REDIS_URL: redisUrl,
     ...world.env(),
     LISTWASH_QUEUE_PREFIX: `{lwdemo-${randomBytes(4).toString('hex')}}`,
     LISTWASH_HELO_NAME: 'probe.listwash.test',
@@ -83,8 +90,9 @@ export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
   const spec = demoWorld();
   const world = await SimWorld.start(spec);
   const truth = expectedVerdicts(spec);
-  const cfg = demoConfig(world);
+  const cfg = demoConfig(world, process.env, opts.redisUrl ?? process.env.REDIS_URL);
   const svc = new ListwashService(cfg);
+  let gone = false;
   try {
     say(`simulated mail world: ${world.hostNames.length} MX hosts on ${world.subnet}.x:${world.smtpPort}, DNS ${world.dns.address}`);
     const input = resolve(outDir, 'input.csv');
@@ -95,13 +103,14 @@ export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
     const started = Date.now();
     const { listId } = await svc.submit({ input, output });
     let last = '';
-    await svc.waitUntilDone(listId, {
+    const done = svc.waitUntilDone(listId, {
       timeoutMs: 180_000,
       onProgress: (m) => {
         if (m.state !== last) say(`  ${((Date.now() - started) / 1000).toFixed(1)}s ${m.state}`);
         last = m.state;
       },
     });
+    await (opts.redisLost ? Promise.race([done, opts.redisLost]) : done);
     say(`output: ${output} (report.csv clean.csv risky.csv invalid.csv unknown.csv summary.json)`);
 
     const report = parse(readFileSync(resolve(output, 'report.csv')), { columns: true }) as Record<string, string>[];
@@ -122,16 +131,46 @@ export async function runDemoOnce(opts: DemoOptions = {}): Promise<DemoResult> {
     for (const v of violations) say(`violation: ${v.host} ${v.kind} observed ${v.observed} > limit ${v.limit}`);
     say(`${report.length} rows, ${truth.size} with a known truth, ${mismatches.length} mismatches; politeness violations: ${violations.length}; DATA commands seen by the hosts: ${dataCommands}`);
     return { rows: report.length, mismatches, violations, dataCommands, outDir };
+  } catch (err) {
+    gone = redisGone(err);
+    throw err;
   } finally {
-    await svc.close();
-    const r = createRedis(cfg);
-    await dropPrefix(r, cfg.queuePrefix);
-    r.disconnect();
+    const warn = (line: string) => process.stderr.write(`${line}\n`);
+    // Against a Redis that went away, the run's error says it all: no waiting for it here.
+    await closeWithin(svc, gone ? 1000 : 10_000, warn);
+    if (!gone) await dropDemoKeys(cfg, warn);
     await world.stop();
   }
 }
 
+/** Remove the demo's keys; a Redis that does not answer within 5 s is left as it is (one line says so). */
+async function dropDemoKeys(cfg: Config, say: (line: string) => void): Promise<void> {
+  const r = createRedis(cfg);
+  let failure: unknown = null;
+  r.on('error', (err: unknown) => (failure = err));
+  try {
+    if (!(await settlesWithin(dropPrefix(r, cfg.queuePrefix), 5000))) {
+      say(`listwash: the demo's Redis keys (${cfg.queuePrefix}) were not removed: Redis does not answer${failure ? ` (${errorMessage(failure)})` : ''}`);
+    }
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * `listwash demo`: with nothing answering at the default Redis address and `REDIS_URL` unset, it runs on a
+ * private redis-server that it stops when it ends (see `resolveRedis`). Exit code 0 when every verdict
+ * matches the world's truth, politely, with no `DATA`; else 1.
+ */
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
-  const r = await runDemoOnce(opts);
-  return r.mismatches.length === 0 && r.violations.length === 0 && r.dataCommands === 0 ? 0 : 1;
+  const redis = await resolveRedis({ redisUrl: opts.redisUrl ?? process.env.REDIS_URL ?? DEFAULT_REDIS_URL }, process.env, {
+    allowEmbedded: true,
+    say: (line) => process.stderr.write(`listwash: ${line}\n`),
+  });
+  try {
+    const r = await runDemoOnce({ ...opts, redisUrl: redis.cfg.redisUrl, redisLost: redis.lost });
+    return r.mismatches.length === 0 && r.violations.length === 0 && r.dataCommands === 0 ? 0 : 1;
+  } finally {
+    await redis.stop();
+  }
 }

@@ -1,7 +1,7 @@
 /** `listwash serve [--host H] [--port P]`: the HTTP API until SIGTERM/SIGINT. */
 import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { action, withExamples, type CliRun } from '../command-kit.js';
+import { action, requireRedis, withExamples, type CliRun } from '../command-kit.js';
 import { portNumber } from '../option-parsers.js';
 
 export function serveCommand(run: CliRun): Command {
@@ -12,9 +12,10 @@ export function serveCommand(run: CliRun): Command {
     .option('--port <port>', 'port to listen on (default 8080; 0: any free port)', portNumber)
     .action(
       action(run, async (flags: { host?: string; port?: number }) => {
-        // Loaded on demand: the other commands do not need the HTTP stack.
+        const cfg = loadConfig();
+        await requireRedis(cfg);
         const { runServe } = await import('../../api/server.js');
-        return runServe(loadConfig(), { ...(flags.host !== undefined ? { host: flags.host } : {}), ...(flags.port !== undefined ? { port: flags.port } : {}) });
+        return runServe(cfg, { ...(flags.host !== undefined ? { host: flags.host } : {}), ...(flags.port !== undefined ? { port: flags.port } : {}) });
       }),
     );
   return withExamples(cmd, ['listwash serve --host 0.0.0.0 --port 8080'], ['API keys: LISTWASH_API_KEYS=name:token,… (a token of 16 characters or more, e.g. openssl rand -hex 24).']);

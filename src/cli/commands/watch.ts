@@ -1,7 +1,7 @@
 /** `listwash watch <prefix> --out <prefix> [--workers]`: every new CSV under a prefix becomes a list. */
 import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
-import { action, withExamples, type CliRun } from '../command-kit.js';
+import { action, requireRedis, withExamples, type CliRun } from '../command-kit.js';
 
 export function watchCommand(run: CliRun): Command {
   const cmd = new Command('watch')
@@ -15,8 +15,10 @@ export function watchCommand(run: CliRun): Command {
     .option('--workers', 'also run the workers in this process (one box, no fleet)')
     .action(
       action(run, async (source: string, flags: { out: string; workers?: boolean }) => {
+        const cfg = loadConfig();
+        await requireRedis(cfg);
         const { runWatch } = await import('../../watch/index.js');
-        return runWatch(loadConfig(), { source, out: flags.out, workers: flags.workers ?? false });
+        return runWatch(cfg, { source, out: flags.out, workers: flags.workers ?? false });
       }),
     );
   return withExamples(cmd, ['listwash watch s3://my-bucket/incoming/ --out s3://my-bucket/cleaned/', 'listwash watch ./inbox/ --out ./cleaned/ --workers']);

@@ -2,12 +2,12 @@
 import { Command } from 'commander';
 import { loadConfig, type Config } from '../../config.js';
 import type { WorkerSelection } from '../../pipeline/service.js';
-import { action, withExamples, type CliRun } from '../command-kit.js';
+import { action, requireRedis, withExamples, type CliRun } from '../command-kit.js';
 import { positiveInteger, WORKER_KINDS, workerKinds, type WorkerKind } from '../option-parsers.js';
 
 export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<number> {
-  const [{ assertRedis }, { ListwashService }, { logStartupChecks }] = await Promise.all([import('../../redis/connect.js'), import('../../pipeline/service.js'), import('../../doctor/index.js')]);
-  await assertRedis(cfg);
+  await requireRedis(cfg);
+  const [{ ListwashService }, { logStartupChecks }] = await Promise.all([import('../../pipeline/service.js'), import('../../doctor/index.js')]);
   const svc = new ListwashService(cfg);
   await svc.startWorkers(sel);
   // The signal handlers are in place before "running" is printed: whoever waits for that line may stop us at once.
