@@ -109,7 +109,7 @@ export function progressLines(v: ListView, samples: readonly ProgressSample[], c
     const of = v.unique !== null ? ` (${v.verified} of ${v.unique})` : '';
     lines.push(`${bar(v.percent)} ${percentText(v.percent)} verified${of}${eta ? ` · ${eta}` : ''}`);
     const counts = countsText(v.counts.byStatus, STATUSES, ' · ');
-    if (counts) lines.push(`verdicts so far: ${counts}`);
+    if (counts) lines.push(`${v.state === 'done' ? 'rows' : 'verdicts so far'}: ${counts}`);
     if (v.throttled.length > 0) lines.push(`throttled: ${throttledText(v)}`);
     if (e.greylistAt !== null) lines.push(`waiting for greylist retry at ${time.clock(e.greylistAt)}`);
   } else if (note) {
