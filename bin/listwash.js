@@ -1,18 +1,12 @@
 #!/usr/bin/env node
 // Thin launcher: the CLI is compiled to dist/ (`npm run build`; `npm ci` in a clone builds it too, through
-// the `prepare` script). Without dist/, one line says what to run instead of a module-not-found trace.
+// the `prepare` script). Exit codes as `tsx src/cli/main.ts` (see src/cli/main.ts): 0 done, 1 failed,
+// 2 usage. Without dist/, one line says what to run instead of a module-not-found trace.
 import { URL, fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/src/cli/main.js', import.meta.url);
 import(entry.href).then(
-  (m) =>
-    m.main(process.argv.slice(2)).then(
-      (code) => process.exit(code ?? 0),
-      (err) => {
-        process.stderr.write(`${m.errorLine(err)}\n`);
-        process.exit(m.exitCodeFor(err));
-      },
-    ),
+  (m) => m.run(process.argv.slice(2)).then((code) => process.exit(code)),
   (err) => {
     const file = fileURLToPath(entry);
     // The entry itself is missing (not something it imports: that is another error, said as it is).

@@ -1,163 +1,96 @@
 /**
- * `listwash` command line.
+ * The `listwash` command line: the program and its commands (one module each under `commands/`), and
+ * how a run ends. Exit codes, the same through `bin/listwash.js`, `npm run demo` and
+ * `tsx src/cli/main.ts`:
  *
- *   listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
- *   listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
- *   listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
- *   listwash status <id>
- *   listwash watch <prefix> --out <prefix> [--workers]
- *   listwash verify <address>...
- *   listwash demo [--out DIR]
- *   listwash serve [--host H] [--port P]
- *   listwash doctor [--offline] [--ip IP] [--json]
+ *   0  done (help and --version included)
+ *   1  failed: one line `listwash: CODE: message` on stderr (no stack trace); `doctor` also on a FAIL
+ *   2  usage: a bad command, option or argument; the command's usage on stderr
  */
-import { isIP } from 'node:net';
-import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
+import { Command, CommanderError } from 'commander';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
-import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
-import { runWatch } from '../watch/index.js';
-import { runDemo } from './demo.js';
-import { parseDuration } from '../verdict-cache/policy.js';
+import type { CliRun } from './command-kit.js';
+import { cancelCommand } from './commands/cancel.js';
+import { cleanCommand } from './commands/clean.js';
+import { deleteCommand } from './commands/delete.js';
+import { demoCommand } from './commands/demo.js';
+import { doctorCommand } from './commands/doctor.js';
+import { downloadCommand } from './commands/download.js';
+import { listCommand } from './commands/list.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { submitCommand } from './commands/submit.js';
+import { verifyCommand } from './commands/verify.js';
+import { watchCommand } from './commands/watch.js';
+import { workerCommand } from './commands/worker.js';
+import { fromCommanderError } from './usage.js';
+import { packageVersion } from './version.js';
 
-export const USAGE = `usage:
-  listwash clean <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
-        Clean one list end to end in this process (in-process workers); exits 0 when the files are written.
-        --escape-formulas: prefix ' to cells that start with = + - @ tab CR (for files opened in spreadsheets).
-        --max-age: take verdicts from the fleet's verdict cache only when younger than this (30d, 12h, 0 = probe
-        every address); default: each verdict class's maximum age (LISTWASH_VERDICT_CACHE_MAX_AGE).
-  listwash worker [--only split,probe,aggregate,webhook] [--concurrency N]
-        Run workers until SIGTERM/SIGINT (graceful: current sessions finish, leases are released).
-  listwash submit <input> --out <prefix> [--id ID] [--email-column NAME|INDEX] [--escape-formulas] [--max-age DURATION]
-        Enqueue a list for the workers; prints its id.
-  listwash status <id>
-        Print a list's status as JSON.
-  listwash watch <prefix> --out <prefix> [--workers]
-        Turn every new CSV under an S3 prefix or a local folder into one list, results under <out>/<name>/;
-        polls every LISTWASH_WATCH_INTERVAL_SEC until SIGTERM/SIGINT. --workers: run the workers here too.
-  listwash verify <address>...
-        Verify a few addresses directly (no Redis), print one JSON line each.
-  listwash demo [--out DIR]
-        Start the simulated mail world on loopback and clean a demo list against it.
-  listwash serve [--host H] [--port P]
-        Run the HTTP API (default 127.0.0.1:8080) until SIGTERM/SIGINT; workers run separately.
-  listwash doctor [--offline] [--ip IP] [--json]
-        Check the prober before probing real servers: DNS, outbound port 25, egress IP, HELO name, reverse DNS,
-        SPF, DNSBLs. Exits 1 when something will make results unreliable. --offline: no port-25 connection;
-        --ip: the public IP when behind NAT.
+/** The commands, in the order `listwash --help` lists them. */
+const COMMANDS: readonly ((run: CliRun) => Command)[] = [
+  cleanCommand,
+  submitCommand,
+  workerCommand,
+  statusCommand,
+  listCommand,
+  downloadCommand,
+  cancelCommand,
+  deleteCommand,
+  watchCommand,
+  verifyCommand,
+  serveCommand,
+  doctorCommand,
+  demoCommand,
+];
 
-Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).`;
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0  done
+  1  failed: one line "listwash: CODE: message" on stderr (doctor: a check FAILed)
+  2  usage: a bad command, option or argument
 
-function usage(msg: string): never {
-  throw new ListwashError(ErrorCodes.CLI_USAGE, `${msg}\n\n${USAGE}`);
-}
+Locations are s3://bucket/key, file:///path or a plain path. Settings come from the environment (see README).
+Run "listwash help <command>" for a command's options and an example.`;
 
-function emailColumn(v: string | undefined): string | number | undefined {
-  if (v === undefined) return undefined;
-  return /^\d+$/.test(v) ? Number(v) : v;
-}
-
-/** `--max-age 30d` → seconds. */
-function maxAge(v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    return usage(`--max-age takes a duration such as 30d, 12h, 90m or 0; ${errorMessage(err)}`);
+/** The program; `run.exitCode` is set by the command that runs. */
+export function buildProgram(run: CliRun): Command {
+  const program = new Command('listwash')
+    .description('Bulk email-list cleaner: verifies every address over DNS + SMTP (up to RCPT TO, never DATA).')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print help')
+    .helpCommand('help [command]', "print a command's help")
+    .addHelpText('after', EXIT_CODES_HELP);
+  for (const make of COMMANDS) program.addCommand(make(run).helpOption('-h, --help', 'print help'));
+  for (const cmd of [program, ...program.commands]) {
+    // Parse errors are thrown (never process.exit) and printed once, by whoever runs main().
+    cmd.configureOutput({ outputError: () => undefined });
+    cmd.exitOverride((err: CommanderError) => {
+      throw fromCommanderError(cmd, err) ?? err;
+    });
   }
-}
-
-export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    process.stdout.write(USAGE + '\n');
-    return cmd ? 0 : 2;
-  }
-  const { values, positionals } = (() => {
-    try {
-      return parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          out: { type: 'string', short: 'o' },
-          id: { type: 'string' },
-          'email-column': { type: 'string' },
-          'max-age': { type: 'string' },
-          only: { type: 'string' },
-          concurrency: { type: 'string' },
-          quiet: { type: 'boolean', short: 'q' },
-          host: { type: 'string' },
-          port: { type: 'string' },
-          'escape-formulas': { type: 'boolean' },
-          workers: { type: 'boolean' },
-          offline: { type: 'boolean' },
-          ip: { type: 'string' },
-          json: { type: 'boolean' },
-        },
-      });
-    } catch (err) {
-      return usage(errorMessage(err));
-    }
-  })();
-  switch (cmd) {
-    case 'clean':
-    case 'submit': {
-      const input = positionals[0];
-      if (!input || positionals.length > 1) usage(`${cmd} takes exactly one input location`);
-      if (!values.out) usage(`${cmd} needs --out <prefix>`);
-      const opts = {
-        input,
-        output: values.out,
-        ...(values.id ? { listId: values.id } : {}),
-        ...(values['email-column'] !== undefined ? { emailColumn: emailColumn(values['email-column'])! } : {}),
-        ...(values['max-age'] !== undefined ? { maxAge: maxAge(values['max-age']) } : {}),
-        ...(values['escape-formulas'] ? { escapeFormulas: true } : {}),
-      };
-      const cfg = loadConfig();
-      return cmd === 'clean' ? runClean(cfg, opts, { quiet: values.quiet ?? false }) : runSubmit(cfg, opts);
-    }
-    case 'worker': {
-      const only = values.only ? values.only.split(',').map((s) => s.trim()) : ['split', 'probe', 'aggregate', 'webhook'];
-      for (const o of only) if (!['split', 'probe', 'aggregate', 'webhook'].includes(o)) usage(`--only takes split, probe, aggregate, webhook; got ${o}`);
-      const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
-      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) usage('--concurrency takes a positive integer');
-      return runWorker(loadConfig(), { split: only.includes('split'), probe: only.includes('probe'), aggregate: only.includes('aggregate'), webhook: only.includes('webhook'), ...(concurrency ? { probeConcurrency: concurrency } : {}) });
-    }
-    case 'status': {
-      if (positionals.length !== 1) usage('status takes one list id');
-      return runStatus(loadConfig(), positionals[0]!);
-    }
-    case 'verify': {
-      if (positionals.length === 0) usage('verify takes at least one address');
-      return runVerify(loadConfig(), positionals);
-    }
-    case 'serve': {
-      if (positionals.length > 0) usage('serve takes no arguments');
-      const port = values.port !== undefined ? Number(values.port) : undefined;
-      if (port !== undefined && (!/^\d+$/.test(values.port ?? '') || port > 65535)) usage('--port takes a port number (0–65535)');
-      // Loaded on demand: the other commands do not need the HTTP stack.
-      const { runServe } = await import('../api/server.js');
-      return runServe(loadConfig(), { ...(values.host ? { host: values.host } : {}), ...(port !== undefined ? { port } : {}) });
-    }
-    case 'watch': {
-      if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');
-      if (!values.out) usage('watch needs --out <prefix>');
-      return runWatch(loadConfig(), { source: positionals[0]!, out: values.out, workers: values.workers ?? false });
-    }
-    case 'doctor': {
-      if (positionals.length > 0) usage('doctor takes no arguments');
-      if (values.ip !== undefined && isIP(values.ip) === 0) usage(`--ip takes an IP address; got ${JSON.stringify(values.ip)}`);
-      return runDoctor(loadConfig(), { offline: values.offline ?? false, json: values.json ?? false, ...(values.ip !== undefined ? { ip: values.ip } : {}) });
-    }
-    case 'demo':
-      return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });
-    default:
-      return usage(`unknown command ${JSON.stringify(cmd)}`);
-  }
+  return program;
 }
 
 /**
- * The line a failure prints on stderr: `listwash: <CODE>: <message>`, one line (a usage error adds the usage text). A
- * failed list shows the code of what failed it (e.g. `STORAGE_READ_ONLY`), not the generic `JOB_FAILED`.
+ * Run the command line `argv` (without node and the script). Resolves with the exit code; rejects
+ * with the failure (`exitCodeFor`/`errorLine` say how it ends), e.g. `CLI_USAGE` for a usage error.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const run: CliRun = { exitCode: 0 };
+  try {
+    await buildProgram(run).parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    // Help and --version were printed: done.
+    if (err instanceof CommanderError && err.exitCode === 0) return 0;
+    throw err;
+  }
+  return run.exitCode;
+}
+
+/**
+ * The line a failure prints on stderr: `listwash: <CODE>: <message>`, one line (a usage error adds the
+ * command's usage). A failed list shows the code of what failed it (e.g. `STORAGE_READ_ONLY`), not the
+ * generic `JOB_FAILED`.
  */
 export function errorLine(err: unknown): string {
   if (!(err instanceof ListwashError)) return `listwash: ${errorMessage(err).replace(/\s*[\r\n]+\s*/g, ' ')}`;
@@ -172,14 +105,16 @@ export function exitCodeFor(err: unknown): number {
   return err instanceof ListwashError && err.code === ErrorCodes.CLI_USAGE ? 2 : 1;
 }
 
-// Run when executed directly (tsx src/cli/main.ts …); bin/listwash.js imports and calls main().
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      process.stderr.write(`${errorLine(err)}\n`);
-      process.exit(exitCodeFor(err));
-    },
-  );
+/** Run `argv` as a process does: a failure is printed (`errorLine`) and becomes its exit code. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (err) {
+    process.stderr.write(`${errorLine(err)}\n`);
+    return exitCodeFor(err);
+  }
 }
+
+// Run when executed directly (tsx src/cli/main.ts …); bin/listwash.js imports and calls run().
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (invokedDirectly) void run(process.argv.slice(2)).then((code) => process.exit(code));

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runDoctor } from '../../src/cli/commands.js';
+import { runDoctor } from '../../src/cli/commands/doctor.js';
 import { main } from '../../src/cli/main.js';
 import { logStartupChecks } from '../../src/doctor/index.js';
 import { isListwashError } from '../../src/errors.js';

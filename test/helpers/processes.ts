@@ -2,7 +2,7 @@
  * Test helper: listwash processes started the way operators start them — worker processes (`node --import tsx
  * workers/all.ts`, see `listwash worker`) and CLI runs (`src/cli/main.ts`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../pipeline/helpers.js';
@@ -75,4 +75,33 @@ export function runCli(args: string[], env: Record<string, string>): { child: Ch
   child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
   const result = new Promise<CliResult>((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
   return { child, result };
+}
+
+/**
+ * Build the package once (`npm run build`: dist/, what `bin/listwash.js` runs). For test files that run
+ * the installed command; call it in `beforeAll`.
+ */
+export function buildPackage(): void {
+  execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'pipe' });
+}
+
+/**
+ * Run the built command `node bin/listwash.js <args>` as an operator does, with `env` over this process's
+ * environment (`cwd`: where it runs); resolves when it exits.
+ */
+export function runBuiltCli(args: string[], env: Record<string, string> = {}, opts: { cwd?: string } = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [join(REPO_ROOT, 'bin', 'listwash.js'), ...args], env, opts.cwd ?? REPO_ROOT);
+}
+
+/** Run `command args` with `env` over this process's environment; resolves with its exit code and output. */
+export function runProcess(command: string, args: string[], env: Record<string, string>, cwd: string = REPO_ROOT): Promise<CliResult> {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+  return new Promise<CliResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

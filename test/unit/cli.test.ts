@@ -15,21 +15,28 @@ async function usageError(argv: string[]): Promise<string> {
 }
 
 describe('listwash CLI', () => {
-  it('explains usage errors', async () => {
-    expect(await usageError(['frobnicate'])).toMatch(/unknown command "frobnicate"/);
-    expect(await usageError(['clean', 'in.csv'])).toMatch(/needs --out/);
-    expect(await usageError(['clean'])).toMatch(/exactly one input/);
-    expect(await usageError(['worker', '--only', 'split,bogus'])).toMatch(/--only takes/);
+  it('explains usage errors with the command\'s usage line', async () => {
+    expect(await usageError(['frobnicate'])).toMatch(/unknown command 'frobnicate'/);
+    expect(await usageError(['clean', 'in.csv'])).toMatch(/required option '-o, --out <prefix>' not specified\nusage: listwash clean \[options\] <input>\n/);
+    expect(await usageError(['clean', '--out', 'x/'])).toMatch(/missing required argument 'input'/);
+    expect(await usageError(['clean', 'a.csv', 'b.csv', '--out', 'x/'])).toMatch(/listwash clean takes one argument; got \["a.csv","b.csv"\]/);
+    expect(await usageError(['worker', '--only', 'split,bogus'])).toMatch(/--only takes split, probe, aggregate, webhook; got "bogus"/);
     expect(await usageError(['worker', '--concurrency', '0'])).toMatch(/positive integer/);
-    expect(await usageError(['status'])).toMatch(/one list id/);
-    expect(await usageError(['clean', 'in.csv', '--out', 'x/', '--bogus'])).toMatch(/bogus/);
+    expect(await usageError(['status'])).toMatch(/missing required argument 'id'/);
+    expect(await usageError(['status', 'x', '--concurrency', '3'])).toMatch(/unknown option '--concurrency'\nusage: listwash status \[options\] <id>/);
+    expect(await usageError(['clean', 'in.csv', '--out', 'x/', '--bogus'])).toMatch(/unknown option '--bogus'/);
     expect(await usageError(['clean', 'in.csv', '--out', 'x/', '--max-age', 'soon'])).toMatch(/--max-age takes a duration such as 30d, 12h, 90m or 0/);
     expect(await usageError(['submit', 'in.csv', '--out', 'x/', '--max-age=-1d'])).toMatch(/--max-age takes a duration/);
+    expect(await usageError(['list', '--limit', '501'])).toMatch(/--limit takes a positive integer up to 500/);
+    expect(await usageError(['help', 'frobnicate'])).toMatch(/unknown command "frobnicate"/);
   });
 
-  it('exits 2 without a command and 0 for help', async () => {
-    expect(await main([])).toBe(2);
+  it('exits 2 without a command, 0 for help and --version', async () => {
+    await expect(main([])).rejects.toMatchObject({ code: 'CLI_USAGE' });
     expect(await main(['--help'])).toBe(0);
+    expect(await main(['help', 'clean'])).toBe(0);
+    expect(await main(['status', '--help'])).toBe(0);
+    expect(await main(['--version'])).toBe(0);
   });
 });
 
