@@ -11,7 +11,7 @@ let redis: Redis;
 let world: SimWorld;
 
 beforeAll(async () => {
-  redis = new Redis('redis://127.0.0.1:6379');
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   world = await SimWorld.start({
     domains: { 'wild.test': { mx: [{ host: 'mx.wild.test', preference: 10 }] } },
     hosts: { 'mx.wild.test': { catchAll: true, replyDelayMs: 30 } },

@@ -40,7 +40,7 @@ describe('listwash clean', () => {
       hosts: { 'mx.shop.test': { mailboxes: ['ann'] } },
     });
     cleanups.push(() => world.stop());
-    const redis = new Redis('redis://127.0.0.1:6379');
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     cleanups.push(async () => {
       await dropPrefix(redis, prefix);
       redis.disconnect();

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { MxThrottle, type MxThrottleOptions } from '../../src/throttle/mx-throttle.js';
 import type { ThrottleGroup } from '../../src/throttle/providers.js';
 
-export const REDIS_URL = 'redis://127.0.0.1:6379';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export class ThrottleFixture {
   readonly prefix = `lwtest:${randomBytes(6).toString('hex')}:`;
