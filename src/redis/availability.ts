@@ -26,6 +26,8 @@ export interface ResolveOptions {
   say: (line: string) => void;
   /** How long the configured Redis has to answer. Default 2000 ms. */
   timeoutMs?: number;
+  /** The address used when REDIS_URL is not set (`DEFAULT_REDIS_URL`): any other was chosen by the user. */
+  defaultUrl?: string;
 }
 
 export interface ResolvedRedis<C> {
@@ -51,7 +53,7 @@ export async function resolveRedis<C extends { redisUrl: string }>(cfg: C, env: 
     await assertRedis(cfg, opts.timeoutMs ?? 2000);
     return { cfg, embedded: null, lost: new Promise<never>(() => undefined), stop: async () => undefined };
   } catch (err) {
-    const mayEmbed = opts.allowEmbedded && env.REDIS_URL === undefined && cfg.redisUrl === DEFAULT_REDIS_URL;
+    const mayEmbed = opts.allowEmbedded && env.REDIS_URL === undefined && cfg.redisUrl === (opts.defaultUrl ?? DEFAULT_REDIS_URL);
     if (!mayEmbed || !isListwashError(err, ErrorCodes.REDIS_UNAVAILABLE)) throw err;
   }
   const where = redactRedisUrl(cfg.redisUrl);
