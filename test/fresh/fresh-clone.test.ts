@@ -88,7 +88,8 @@ describe.skipIf(!unshareWorks)('a fresh clone, as the README says (skipped: `uns
   it('answers `npx listwash --help` right after npm ci', async () => {
     const r = await isolated('npx listwash --help', clone, env);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^usage:\n {2}listwash clean <input>/);
+    expect(r.stdout).toMatch(/^Usage: listwash \[options\] \[command\]\n/);
+    expect(r.stdout).toMatch(/^ {2}clean \[options\] <input> /m);
   });
 
   it('runs `npx listwash demo` on a private redis-server when nothing answers at the default address, and leaves no process behind', async () => {
