@@ -4,7 +4,8 @@
  * how close does the fleet get to the politeness bound — the busiest host's RCPTs at its allowed rate — without
  * ever breaking a host's limits?
  *
- * Options: --hosts 50 --addresses 20000 --rate 5 --conn 2 --workers 4 --seed 42
+ * Options: --hosts 50 --addresses 20000 --rate 5 --conn 2 --workers 4 --seed 42; --timeline-out FILE writes every
+ * host's RCPT arrival times (epoch ms) as JSON.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +20,7 @@ import { loadConfig } from '../../src/config.js';
 import { ListwashService } from '../../src/pipeline/service.js';
 import type { Reason } from '../../src/verdict.js';
 import type { SimWorldSpec } from '../../src/world/index.js';
-import { argInt, fmt, loadLine, machineLine, seededRandom, verdictLine } from './common.js';
+import { argInt, argValue, fmt, loadLine, machineLine, seededRandom, verdictLine } from './common.js';
 import { hostTimeline } from './timeline.js';
 import { WorldProcess } from './world-process.js';
 
@@ -168,6 +169,8 @@ export async function runFarm(args: readonly string[]): Promise<boolean> {
     const span = b.firstRcptMs !== null && b.lastRcptMs !== null ? (b.lastRcptMs - b.firstRcptMs) / 1000 : 0;
     const times = await world.rcptTimes(Object.keys(st));
     const tl = hostTimeline(times[busiest] ?? [], rate, t0, t1);
+    const dump = argValue(args, 'timeline-out', '');
+    if (dump !== '') await writeFile(dump, JSON.stringify({ submitMs: t0, doneMs: t1, rate, hosts: times }));
     let tightest = { host: '', ms: Infinity };
     for (const [name, ts] of Object.entries(times)) {
       const w = hostTimeline(ts, rate, t0, t1).tightestWindowMs;
