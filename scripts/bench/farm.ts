@@ -26,7 +26,7 @@ import { WorldProcess } from './world-process.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../../workers/all.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const RATIO_TARGET = 1.2;
+const RATIO_TARGET = 1.1;
 
 interface FarmPlan {
   spec: SimWorldSpec;
