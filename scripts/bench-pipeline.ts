@@ -87,18 +87,18 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
     out(`  file ${input}; Redis prefix ${prefix}; batch size ${cfg.batchSize}; bench process peak RSS after generating ${fmt(rss.peak() / MB, 0)} MB`);
 
     const bare = await runStage({ stage: 'bare', env, listId, input, output: join(dir, 'bare.csv') }, cpuProfDir);
-    out(`  (a) bare csv-parse → csv-stringify: ${fmt(bare.ms / 1000, 2)} s, peak RSS ${fmt(bare.peakRss / MB, 0)} MB`);
+    out(`  (a) bare csv-parse → csv-stringify: ${fmt(bare.ms / 1000, 2)} s (CPU ${fmt(bare.cpuMs / 1000, 2)} s), peak RSS ${fmt(bare.peakRss / MB, 0)} MB`);
 
     const split = await runStage({ stage: 'split', env, listId, input, output: join(dir, 'out') + '/' }, cpuProfDir);
     const ss = split.summary;
-    out(`  (b) split:     ${fmt(split.ms / 1000, 2)} s, peak RSS ${fmt(split.peakRss / MB, 0)} MB — rows ${ss.rows}, unique ${ss.unique}, duplicates ${ss.duplicates}, invalid ${ss.invalid}, domains ${ss.domains}, batches ${ss.batches}`);
+    out(`  (b) split:     ${fmt(split.ms / 1000, 2)} s (CPU ${fmt(split.cpuMs / 1000, 2)} s), peak RSS ${fmt(split.peakRss / MB, 0)} MB — rows ${ss.rows}, unique ${ss.unique}, duplicates ${ss.duplicates}, invalid ${ss.invalid}, domains ${ss.domains}, batches ${ss.batches}`);
 
     const tf = Date.now();
     const filled = await fakeProbe(redis, queue, listKeys(prefix, listId).results);
     out(`      fake probe (not timed): ${filled} verdicts written in ${fmt((Date.now() - tf) / 1000, 1)} s; bench process peak RSS so far ${fmt(rss.peak() / MB, 0)} MB`);
 
     const agg = await runStage({ stage: 'aggregate', env, listId, input, output: join(dir, 'out') + '/' }, cpuProfDir);
-    out(`  (c) aggregate: ${fmt(agg.ms / 1000, 2)} s, peak RSS ${fmt(agg.peakRss / MB, 0)} MB — rows ${agg.summary.rows}, by status ${JSON.stringify(agg.summary.byStatus)}`);
+    out(`  (c) aggregate: ${fmt(agg.ms / 1000, 2)} s (CPU ${fmt(agg.cpuMs / 1000, 2)} s), peak RSS ${fmt(agg.peakRss / MB, 0)} MB — rows ${agg.summary.rows}, by status ${JSON.stringify(agg.summary.byStatus)}`);
     const files = await readdir(join(dir, 'out'));
     const sizes = await Promise.all(files.filter((f) => !f.startsWith('.')).sort().map(async (f) => `${f} ${fmt((await stat(join(dir, 'out', f))).size / MB, 1)} MB`));
     out(`      output: ${sizes.join(', ')}`);
