@@ -16,8 +16,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { runClean, runDoctor, runStatus, runSubmit, runVerify, runWorker } from './commands.js';
-import { runWatch } from '../watch/index.js';
-import { runDemo } from './demo.js';
 import { parseDuration } from '../verdict-cache/policy.js';
 
 export const USAGE = `usage:
@@ -141,6 +139,8 @@ export async function main(argv: string[]): Promise<number> {
     case 'watch': {
       if (positionals.length !== 1) usage('watch takes one prefix to watch (s3://bucket/prefix/ or a folder)');
       if (!values.out) usage('watch needs --out <prefix>');
+      // Loaded when used (like the API server): `clean` and `worker` start without them.
+      const { runWatch } = await import('../watch/index.js');
       return runWatch(loadConfig(), { source: positionals[0]!, out: values.out, workers: values.workers ?? false });
     }
     case 'doctor': {
@@ -148,8 +148,11 @@ export async function main(argv: string[]): Promise<number> {
       if (values.ip !== undefined && isIP(values.ip) === 0) usage(`--ip takes an IP address; got ${JSON.stringify(values.ip)}`);
       return runDoctor(loadConfig(), { offline: values.offline ?? false, json: values.json ?? false, ...(values.ip !== undefined ? { ip: values.ip } : {}) });
     }
-    case 'demo':
+    case 'demo': {
+      // The demo brings the simulated world: loaded only for it.
+      const { runDemo } = await import('./demo.js');
       return runDemo({ ...(values.out ? { out: values.out } : {}), quiet: values.quiet ?? false });
+    }
     default:
       return usage(`unknown command ${JSON.stringify(cmd)}`);
   }
