@@ -1,5 +1,5 @@
 /**
- * Pipeline benchmark (`npm run bench:pipeline [split|farm]`, default both).
+ * Pipeline benchmark (`npm run bench:pipeline [split|farm|whole]`, default all three).
  *
  * split — a 1,000,000-row CSV (seeded) is (a) passed through bare csv-parse → csv-stringify, (b) split
  *   (`runSplit`: real Redis, BullMQ probe queue; batches are enqueued, not probed) and, after every unique
@@ -8,18 +8,19 @@
  *
  * farm — 50 simulated MX hosts with per-host limits equal to listwash's throttle settings, 20,000
  *   addresses spread unevenly, 4 worker processes (`workers/all.ts`). Wall time from submit to done vs the
- *   politeness bound max over hosts (RCPTs at the host ÷ its RCPT rate). Targets: ≤ 1.2× the bound, no
- *   politeness violation, no DATA.
+ *   politeness bound max over hosts (RCPTs at the host ÷ its RCPT rate). Targets: ≤ 1.1× the bound, no
+ *   politeness violation, no DATA. Prints the busiest host's timeline (where the time beyond the bound went).
  *
- * Redis keys and queues are removed afterwards. Options: --rows N (split), --seed N, --cpu-prof DIR (a V8 CPU
- * profile per stage process).
+ * whole — `listwash clean` (built, its own process) of a 500,000-row list whose domains all answer NXDOMAIN vs a
+ *   bare csv-parse → csv-stringify pass over the same file. Targets: ≤ 2× bare; peak RSS < 350 MB.
+ *
+ * Redis keys and queues are removed afterwards. Options: --rows N (split: default 1,000,000; whole: 500,000),
+ * --seed N, --cpu-prof DIR (a V8 CPU profile per stage process), farm and whole options in their files.
  */
-import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { createRedis, type RedisClient } from '../src/redis/connect.js';
 import { dropPrefix } from '../src/cli/demo.js';
@@ -31,9 +32,9 @@ import { verdict, type Reason } from '../src/verdict.js';
 import { MB, argInt, argValue, fmt, loadLine, machineLine, rssSampler, verdictLine } from './bench/common.js';
 import { writeList } from './bench/csv-gen.js';
 import { runFarm } from './bench/farm.js';
-import type { StageReply, StageRequest } from './bench/stage-child.js';
+import { runWhole } from './bench/whole.js';
+import { runStage } from './bench/stage.js';
 
-const STAGE_CHILD = fileURLToPath(new URL('./bench/stage-child.ts', import.meta.url));
 const RATIO_TARGET = 3;
 const RSS_LIMIT = 512 * MB;
 
@@ -41,22 +42,6 @@ const out = (s: string) => process.stdout.write(s + '\n');
 
 /** `--cpu-prof DIR`: each stage process writes a V8 CPU profile there. */
 let cpuProfDir: string | null = null;
-
-function runStage(req: StageRequest): Promise<Extract<StageReply, { ok: true }>> {
-  const execArgv = ['--import', 'tsx', ...(cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [])];
-  const child = fork(STAGE_CHILD, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    let reply: StageReply | null = null;
-    child.once('message', (m: StageReply) => {
-      reply = m;
-    });
-    child.once('exit', (code) => {
-      if (reply?.ok) resolve(reply);
-      else reject(new Error(`${req.stage} process failed (exit ${code}): ${reply && !reply.ok ? reply.error : 'no reply'}`));
-    });
-    child.send(req);
-  });
-}
 
 /** Give every address of every enqueued batch a verdict, as probing would (a fake, fast probe). */
 async function fakeProbe(redis: RedisClient, queue: Queue<ProbeJobData>, resultsKey: string): Promise<number> {
@@ -101,19 +86,19 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
     out(machineLine());
     out(`  file ${input}; Redis prefix ${prefix}; batch size ${cfg.batchSize}; bench process peak RSS after generating ${fmt(rss.peak() / MB, 0)} MB`);
 
-    const bare = await runStage({ stage: 'bare', env, listId, input, output: join(dir, 'bare.csv') });
-    out(`  (a) bare csv-parse → csv-stringify: ${fmt(bare.ms / 1000, 2)} s, peak RSS ${fmt(bare.peakRss / MB, 0)} MB`);
+    const bare = await runStage({ stage: 'bare', env, listId, input, output: join(dir, 'bare.csv') }, cpuProfDir);
+    out(`  (a) bare csv-parse → csv-stringify: ${fmt(bare.ms / 1000, 2)} s (CPU ${fmt(bare.cpuMs / 1000, 2)} s), peak RSS ${fmt(bare.peakRss / MB, 0)} MB`);
 
-    const split = await runStage({ stage: 'split', env, listId, input, output: join(dir, 'out') + '/' });
+    const split = await runStage({ stage: 'split', env, listId, input, output: join(dir, 'out') + '/' }, cpuProfDir);
     const ss = split.summary;
-    out(`  (b) split:     ${fmt(split.ms / 1000, 2)} s, peak RSS ${fmt(split.peakRss / MB, 0)} MB — rows ${ss.rows}, unique ${ss.unique}, duplicates ${ss.duplicates}, invalid ${ss.invalid}, domains ${ss.domains}, batches ${ss.batches}`);
+    out(`  (b) split:     ${fmt(split.ms / 1000, 2)} s (CPU ${fmt(split.cpuMs / 1000, 2)} s), peak RSS ${fmt(split.peakRss / MB, 0)} MB — rows ${ss.rows}, unique ${ss.unique}, duplicates ${ss.duplicates}, invalid ${ss.invalid}, domains ${ss.domains}, batches ${ss.batches}`);
 
     const tf = Date.now();
     const filled = await fakeProbe(redis, queue, listKeys(prefix, listId).results);
     out(`      fake probe (not timed): ${filled} verdicts written in ${fmt((Date.now() - tf) / 1000, 1)} s; bench process peak RSS so far ${fmt(rss.peak() / MB, 0)} MB`);
 
-    const agg = await runStage({ stage: 'aggregate', env, listId, input, output: join(dir, 'out') + '/' });
-    out(`  (c) aggregate: ${fmt(agg.ms / 1000, 2)} s, peak RSS ${fmt(agg.peakRss / MB, 0)} MB — rows ${agg.summary.rows}, by status ${JSON.stringify(agg.summary.byStatus)}`);
+    const agg = await runStage({ stage: 'aggregate', env, listId, input, output: join(dir, 'out') + '/' }, cpuProfDir);
+    out(`  (c) aggregate: ${fmt(agg.ms / 1000, 2)} s (CPU ${fmt(agg.cpuMs / 1000, 2)} s), peak RSS ${fmt(agg.peakRss / MB, 0)} MB — rows ${agg.summary.rows}, by status ${JSON.stringify(agg.summary.byStatus)}`);
     const files = await readdir(join(dir, 'out'));
     const sizes = await Promise.all(files.filter((f) => !f.startsWith('.')).sort().map(async (f) => `${f} ${fmt((await stat(join(dir, 'out', f))).size / MB, 1)} MB`));
     out(`      output: ${sizes.join(', ')}`);
@@ -145,8 +130,8 @@ async function splitPart(rows: number, seed: number): Promise<boolean> {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const parts = args.filter((a) => a === 'split' || a === 'farm');
-  const which = parts.length === 0 ? ['split', 'farm'] : parts;
+  const parts = args.filter((a) => a === 'split' || a === 'farm' || a === 'whole');
+  const which = parts.length === 0 ? ['split', 'farm', 'whole'] : parts;
   const rows = argInt(args, 'rows', 1_000_000);
   const seed = argInt(args, 'seed', 42);
   const prof = argValue(args, 'cpu-prof', '');
@@ -156,6 +141,10 @@ async function main(): Promise<number> {
   if (which.includes('farm')) {
     if (which.includes('split')) out('');
     ok = (await runFarm(args)) && ok;
+  }
+  if (which.includes('whole')) {
+    if (which.length > 1) out('');
+    ok = (await runWhole(args, cpuProfDir)) && ok;
   }
   return ok ? 0 : 1;
 }

@@ -23,15 +23,18 @@ export interface StageRequest {
   output: string;
 }
 
-export type StageReply = { ok: true; ms: number; peakRss: number; summary: Record<string, unknown> } | { ok: false; error: string };
+/** `ms`: wall time of the stage; `cpuMs`: this process's CPU time (user + system) during it. */
+export type StageReply = { ok: true; ms: number; cpuMs: number; peakRss: number; summary: Record<string, unknown> } | { ok: false; error: string };
 
 async function run(req: StageRequest): Promise<StageReply> {
   const rss = rssSampler(25);
   if (req.stage === 'bare') {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await pipeline(createReadStream(req.input), parse(), stringify(), createWriteStream(req.output));
     const ms = performance.now() - t0;
-    return { ok: true, ms, peakRss: rss.stop(), summary: {} };
+    const c = process.cpuUsage(c0);
+    return { ok: true, ms, cpuMs: (c.user + c.system) / 1000, peakRss: rss.stop(), summary: {} };
   }
   const cfg = loadConfig({ ...process.env, ...req.env });
   const svc = new ListwashService(cfg);
@@ -42,15 +45,19 @@ async function run(req: StageRequest): Promise<StageReply> {
         throw new Error(`list ${req.listId} exists already`);
       }
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const summary = await runSplit({ version: 1, listId: req.listId, input: req.input, output: req.output }, { cfg, state, probeQueue: svc.probeQueue, aggregateQueue: svc.aggregateQueue }, { batchSize: cfg.batchSize });
       const ms = performance.now() - t0;
-      return { ok: true, ms, peakRss: rss.stop(), summary: { ...summary } };
+      const c = process.cpuUsage(c0);
+      return { ok: true, ms, cpuMs: (c.user + c.system) / 1000, peakRss: rss.stop(), summary: { ...summary } };
     }
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const summary = await runAggregate(req.listId, { cfg, state });
     const ms = performance.now() - t0;
+    const c = process.cpuUsage(c0);
     const { rows, byStatus, byReason } = summary;
-    return { ok: true, ms, peakRss: rss.stop(), summary: { rows, byStatus, byReason } };
+    return { ok: true, ms, cpuMs: (c.user + c.system) / 1000, peakRss: rss.stop(), summary: { rows, byStatus, byReason } };
   } finally {
     await svc.close();
   }

@@ -6,8 +6,11 @@
  * - `{ type: 'start', spec }` → `{ type: 'ready', env, hosts }` (or `{ type: 'error', message }`);
  * - `{ type: 'stats', id, limits? }` → `{ type: 'stats', id, hosts, violations }`;
  * - `{ type: 'reset', id }` → `{ type: 'ack', id }` (zero every host's stats and state);
+ * - `{ type: 'timeline', id, hosts }` → `{ type: 'timeline', id, timeOrigin, rcptTimestamps }` (each named host's RCPT
+ *   arrival times, this process's `performance.now()`; `timeOrigin` turns them into epoch ms);
  * - `{ type: 'stop' }` → the world stops and the process exits.
  */
+import { performance } from 'node:perf_hooks';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import type { HostSnapshot, WorldReply, WorldRequest } from './world-protocol.js';
 
@@ -63,6 +66,13 @@ async function handle(msg: WorldRequest): Promise<void> {
       world.resetStats();
       for (const name of world.hostNames) world.host(name).resetState();
       send({ type: 'ack', id: msg.id });
+      return;
+    }
+    case 'timeline': {
+      if (!world) throw new Error('world not started');
+      const rcptTimestamps: Record<string, number[]> = {};
+      for (const name of msg.hosts) rcptTimestamps[name] = [...world.host(name).stats.rcptTimestamps];
+      send({ type: 'timeline', id: msg.id, timeOrigin: performance.timeOrigin, rcptTimestamps });
       return;
     }
     case 'stop': {

@@ -24,7 +24,7 @@ export class WorldProcess {
         this.waiting.clear();
         return;
       }
-      if (m.type === 'stats' || m.type === 'ack') {
+      if (m.type === 'stats' || m.type === 'ack' || m.type === 'timeline') {
         const w = this.waiting.get(m.id);
         this.waiting.delete(m.id);
         w?.(m);
@@ -54,7 +54,7 @@ export class WorldProcess {
     return this.child.pid;
   }
 
-  private request(msg: { type: 'stats'; limits?: PolitenessLimits } | { type: 'reset' }): Promise<WorldReply> {
+  private request(msg: { type: 'stats'; limits?: PolitenessLimits } | { type: 'reset' } | { type: 'timeline'; hosts: string[] }): Promise<WorldReply> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -68,6 +68,15 @@ export class WorldProcess {
     const m = await this.request(limits ? { type: 'stats', limits } : { type: 'stats' });
     if (m.type !== 'stats') throw new Error(`unexpected reply ${m.type}`);
     return { hosts: m.hosts, violations: m.violations };
+  }
+
+  /** The RCPT arrival times at `hosts`, as epoch ms (the world process's clock). */
+  async rcptTimes(hosts: string[]): Promise<Record<string, number[]>> {
+    const m = await this.request({ type: 'timeline', hosts });
+    if (m.type !== 'timeline') throw new Error(`unexpected reply ${m.type}`);
+    const out: Record<string, number[]> = {};
+    for (const [h, ts] of Object.entries(m.rcptTimestamps)) out[h] = ts.map((t) => m.timeOrigin + t);
+    return out;
   }
 
   /** Zero the counters and forget limits state (rate windows, greylisting) on every host. */

@@ -34,10 +34,12 @@ export type WorldRequest =
   | { type: 'start'; spec: unknown }
   | { type: 'stats'; id: number; limits?: PolitenessLimits }
   | { type: 'reset'; id: number }
+  | { type: 'timeline'; id: number; hosts: string[] }
   | { type: 'stop' };
 
 export type WorldReply =
   | { type: 'ready'; env: SimWorldEnv; hosts: string[] }
   | { type: 'stats'; id: number; hosts: Record<string, HostSnapshot>; violations: PolitenessViolation[] }
   | { type: 'ack'; id: number }
+  | { type: 'timeline'; id: number; timeOrigin: number; rcptTimestamps: Record<string, number[]> }
   | { type: 'error'; message: string };

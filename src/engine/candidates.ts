@@ -19,8 +19,38 @@ export type CandidateList =
   /** Nothing to connect to: every address ends (or is retried) with this outcome. */
   | { kind: 'none'; outcome: (address: string) => AddressOutcome };
 
-function final(reason: 'no_domain' | 'no_mail_server' | 'connection_failed', smtpReply: string): CandidateList {
-  return { kind: 'none', outcome: (address) => ({ address, kind: 'final', verdict: verdict(reason, { smtpReply }) }) };
+function final(reason: 'no_domain' | 'no_mail_server' | 'connection_failed', smtpReply: string): CandidateList & { kind: 'none' } {
+  // One verdict for every address (verdicts are never changed after they are made).
+  const v = verdict(reason, { smtpReply });
+  return { kind: 'none', outcome: (address) => ({ address, kind: 'final', verdict: v }) };
+}
+
+/**
+ * A domain with no mail route at all — it does not exist (NXDOMAIN), publishes a null MX, or has neither MX
+ * nor address records — gives every address the same final outcome, with no SMTP and no other lookup:
+ * that outcome. Null for any other route (MX hosts to try, or a DNS failure to retry).
+ */
+export async function deadEnd(domain: string, resolver: MailResolver): Promise<((address: string) => AddressOutcome) | null> {
+  const route = await resolver.route(domain);
+  switch (route.kind) {
+    case 'no_domain':
+    case 'null_mx':
+    case 'no_mail_server':
+      return routeOutcome(domain, route.kind).outcome;
+    default:
+      return null;
+  }
+}
+
+function routeOutcome(domain: string, kind: 'no_domain' | 'null_mx' | 'no_mail_server'): CandidateList & { kind: 'none' } {
+  switch (kind) {
+    case 'no_domain':
+      return final('no_domain', `DNS: ${domain} does not exist (NXDOMAIN)`);
+    case 'null_mx':
+      return final('no_mail_server', `DNS: ${domain} publishes a null MX (RFC 7505)`);
+    case 'no_mail_server':
+      return final('no_mail_server', `DNS: ${domain} has no MX and no A/AAAA record`);
+  }
 }
 
 function retryDns(detail: string): CandidateList {
@@ -32,11 +62,9 @@ export async function findCandidates(domain: string, resolver: MailResolver, tar
   const route = await resolver.route(domain);
   switch (route.kind) {
     case 'no_domain':
-      return final('no_domain', `DNS: ${domain} does not exist (NXDOMAIN)`);
     case 'null_mx':
-      return final('no_mail_server', `DNS: ${domain} publishes a null MX (RFC 7505)`);
     case 'no_mail_server':
-      return final('no_mail_server', `DNS: ${domain} has no MX and no A/AAAA record`);
+      return routeOutcome(domain, route.kind);
     case 'temporary':
       return retryDns(route.detail);
     case 'mx':

@@ -7,6 +7,7 @@
  * client of its own. The identity is named in every call (`default` when there is one).
  */
 
+import type { RcptFate } from '../smtp/probe-session.js';
 import type { PermanentRefusal } from './outcome.js';
 
 /** Something the host did that the throttle should know about. */
@@ -24,8 +25,12 @@ export interface GateLease {
   granted: true;
   /** The throttle group the host belongs to (provider or host name). */
   group: string;
-  /** Wait for the fleet-wide RCPT budget before one RCPT TO. Absent: no pacing (RCPTs are pipelined in one write). */
-  beforeRcpt?: () => Promise<void>;
+  /**
+   * Wait for the fleet-wide RCPT budget before one RCPT TO; may return a function to tell what became
+   * of it (answered, unanswered, unsent), called exactly once. Absent: no pacing (RCPTs are pipelined
+   * in one write).
+   */
+  beforeRcpt?: () => Promise<((fate: RcptFate) => void) | void>;
   /** Give the session slot back. Idempotent. */
   release(): Promise<void>;
 }

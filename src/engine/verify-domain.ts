@@ -17,7 +17,7 @@ import type { MailResolver } from '../dns/resolver.js';
 import { DEFAULT_IDENTITY, type EgressIdentity } from '../egress/identity.js';
 import { EgressPool } from '../egress/pool.js';
 import type { TargetPolicy } from '../net/targets.js';
-import { CandidateCursor, findCandidates, type Candidate } from './candidates.js';
+import { CandidateCursor, deadEnd, findCandidates, type Candidate } from './candidates.js';
 import { CatchAllProbe } from './catch-all.js';
 import { DomainRun, type DomainResult, type Lane } from './domain-run.js';
 import { OPEN_GATE, type GateLease, type GateRefusal, type ProbeGate } from './gate.js';
@@ -79,6 +79,15 @@ export class DomainVerifier {
     this.gate = deps.gate ?? OPEN_GATE;
     this.sessions = new HostSession(settings, this.gate);
     this.egress = deps.egress ?? new EgressPool([{ name: DEFAULT_IDENTITY, helo: settings.heloName, mailFrom: settings.mailFrom }]);
+  }
+
+  /**
+   * When `domain` has no mail route at all (NXDOMAIN, null MX, neither MX nor address records): the final
+   * outcome every one of its addresses gets — what `verify` would answer, found with one (cached) DNS
+   * question and no SMTP. Null for a domain with MX hosts, or whose DNS failed (`verify` handles those).
+   */
+  async deadEnd(domain: string): Promise<((address: string) => AddressOutcome) | null> {
+    return deadEnd(domain, this.deps.resolver);
   }
 
   async verify(domain: string, requests: VerifyRequest[], signal?: AbortSignal, opts: VerifyOptions = {}): Promise<DomainResult> {

@@ -39,12 +39,17 @@ export class FleetCounters {
 
   /** A probe run's final verdicts and SMTP work, in one round trip. */
   async probeRun(finals: readonly Verdict[], smtp: SmtpWork): Promise<void> {
-    const p = this.redis.pipeline();
     const byKey = new Map<string, number>();
     for (const v of finals) byKey.set(`${v.status}|${v.reason}`, (byKey.get(`${v.status}|${v.reason}`) ?? 0) + 1);
-    for (const [k, n] of byKey) p.hincrby(this.keys.verdicts, k, n);
-    for (const [k, n] of Object.entries(smtp)) if (n) p.hincrby(this.keys.smtp, k, n);
-    if (p.length > 0) await p.exec();
+    const ops: [string, string, number][] = [...byKey].map(([k, n]) => [this.keys.verdicts, k, n]);
+    for (const [k, n] of Object.entries(smtp)) if (n) ops.push([this.keys.smtp, k, n]);
+    // One increment (a domain's DNS answer for all its addresses) needs no pipeline.
+    if (ops.length === 1) await this.redis.hincrby(...ops[0]!);
+    else if (ops.length > 1) {
+      const p = this.redis.pipeline();
+      for (const op of ops) p.hincrby(...op);
+      await p.exec();
+    }
   }
 
   /** Report rows a finished list wrote, by status. */

@@ -48,7 +48,7 @@ export interface BatchProgress {
 
 interface ListCommands {
   lwDedup(key: string, ...args: string[]): Promise<number[]>;
-  lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
+  lwComplete(meta: string, done: string, held: string, waits: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
 }
@@ -188,12 +188,13 @@ export class ListState {
 
   /** A batch is finished. True exactly once per list: when it completes the list. */
   async batchDone(batchId: string): Promise<boolean> {
-    await this.redis.pipeline().hdel(this.keys.held, batchId).zrem(this.keys.waits, batchId).exec();
     return this.complete(batchId, '');
   }
 
+  /** `commands/complete-4.lua`: a finished batch (if any) stops waiting and counts as done; whether the list is complete now. */
   private async complete(batchId: string, total: string): Promise<boolean> {
-    const r = await this.redis.lwComplete(this.keys.meta, this.keys.done, batchId, total, String(Date.now()));
+    const k = this.keys;
+    const r = await this.redis.lwComplete(k.meta, k.done, k.held, k.waits, batchId, total, String(Date.now()));
     if (r === -1) throw this.lostError();
     return r === 1;
   }

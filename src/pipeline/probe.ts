@@ -19,7 +19,7 @@ import type { Config } from '../config.js';
 import { verdictOfRefusal, type AddressOutcome, type DomainResult, type DomainVerifier } from '../engine/index.js';
 import { egressStatsKey } from '../egress/stats.js';
 import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
-import { verdict } from '../verdict.js';
+import { verdict, type Verdict } from '../verdict.js';
 import { sumSmtpWork, type FleetCounters } from './fleet-counters.js';
 import type { AggregateJobData, ProbeJobData } from './jobs.js';
 import { isFinalStatus, type BatchProgress, type ListState } from './list-state.js';
@@ -202,6 +202,9 @@ function cachedOutcomes(hits: Map<string, string>): AddressOutcome[] {
   return [...hits].map(([address, stored]) => ({ address, kind: 'final', verdict: decodeVerdict(stored) }));
 }
 
+/** No verdict cache asked. */
+const NO_CACHE_ANSWER: CacheAnswer = Object.freeze({ hits: new Map<string, string>(), lookups: 0 });
+
 /** A run with nothing left to probe (the cache answered every address). */
 const NOTHING_PROBED: DomainResult = Object.freeze({ outcomes: [], mxHost: null, catchAll: null, hosts: {}, identities: {} });
 
@@ -216,14 +219,18 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
   const { state } = deps;
   // A list that ended (failed, cancelled) or has no state any more is not probed.
   if (!isActive(await state.status())) return { done: true, final: 0 };
-  await state.mark('probeStartedAt');
+  await markProbeStarted(state, data.listId);
 
-  const cache = await askVerdictCache(data, deps, now());
+  // A domain without any mail route ends every address with its DNS answer, as it is now: no verdict
+  // cache (a mailbox verdict of a domain that has gone is stale), no SMTP machinery.
+  const dead = data.pending === undefined ? await deps.verifier.deadEnd(data.domain) : null;
+  const cache = dead ? NO_CACHE_ANSWER : await askVerdictCache(data, deps, now());
   const pendingList = (data.pending ?? data.addresses).filter((a) => !cache.hits.has(a));
   const utf8 = new Set((data.utf8 ?? []).map((i) => data.addresses[i]));
   const pins = data.pendingIdentity ?? {};
-  const result =
-    pendingList.length === 0
+  const result = dead
+    ? { ...NOTHING_PROBED, outcomes: pendingList.map(dead) }
+    : pendingList.length === 0
       ? NOTHING_PROBED
       : await deps.verifier.verify(
           data.domain,
@@ -238,11 +245,12 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
   const plan = planNextRun(result.outcomes, data, deps.cfg, verifiedAt, random);
   // Verdicts from the cache keep the time they were verified at.
   const entries = new Map<string, string>(cache.hits);
+  const encode = encoderAt(verifiedAt);
   for (const o of result.outcomes) {
     // Final answers, and provisional ones (kept in case the retries run out); never overwrite with "nothing".
-    if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict, verifiedAt));
+    if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encode(o.verdict));
   }
-  for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encodeVerdict(o.verdict, verifiedAt));
+  for (const o of plan.finalize) if (o.kind === 'final' || o.kind === 'retry') entries.set(o.address, encode(o.verdict));
   const finals = [...result.outcomes.filter((o) => o.kind === 'final'), ...plan.finalize];
   const progress = addProgress(data.progress, [...cachedOutcomes(cache.hits), ...finals], cache);
   const waiting = plan.pending.length > 0;
@@ -269,7 +277,7 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
 
   if (!waiting) {
     if (await state.batchDone(data.batchId)) await enqueueAggregate(deps.aggregateQueue, data.listId);
-    await state.touch();
+    await touchNowAndThen(state, data.listId, now());
     return { done: true, final: progress.final - (data.progress?.final ?? 0) };
   }
   const { pendingIdentity: _pins, catchAllIdentity: _probe, ...rest } = data;
@@ -282,13 +290,48 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     ...(Object.keys(plan.identities).length > 0 ? { pendingIdentity: plan.identities } : {}),
     ...(result.catchAllIdentity !== undefined ? { catchAllIdentity: result.catchAllIdentity } : {}),
   });
-  await state.touch();
+  await touchNowAndThen(state, data.listId, now());
   if (token === undefined) {
     // Called outside a worker (tests): report instead of moving.
     return { done: false, pending: plan.pending.length, delayMs: plan.delayMs, why: plan.why };
   }
   await job.moveToDelayed(retryAt, token);
   throw new DelayedError();
+}
+
+/** Encode verdicts stored at `at`; a verdict object shared by many addresses (a domain's DNS answer) is encoded once. */
+function encoderAt(at: number): (v: Verdict) => string {
+  const memo = new Map<Verdict, string>();
+  return (v) => {
+    let e = memo.get(v);
+    if (e === undefined) memo.set(v, (e = encodeVerdict(v, at)));
+    return e;
+  };
+}
+
+/** Lists whose `probeStartedAt` this process has set (it keeps the first time: setting it again changes nothing). */
+const probeMarked = new Set<string>();
+
+async function markProbeStarted(state: ListState, listId: string): Promise<void> {
+  if (probeMarked.has(listId)) return;
+  await state.mark('probeStartedAt');
+  if (probeMarked.size >= 10_000) probeMarked.clear();
+  probeMarked.add(listId);
+}
+
+/**
+ * A list's keys live `jobTtlSec` past its last activity: after a batch, their expiry is pushed out — by this
+ * process at most every {@link TOUCH_EVERY_MS} per list (the keys a run writes get their expiry with the write).
+ */
+const TOUCH_EVERY_MS = 30_000;
+const lastTouched = new Map<string, number>();
+
+async function touchNowAndThen(state: ListState, listId: string, now: number): Promise<void> {
+  const last = lastTouched.get(listId);
+  if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+  await state.touch();
+  if (lastTouched.size >= 10_000) lastTouched.clear();
+  lastTouched.set(listId, now);
 }
 
 function isActive(status: string | null): boolean {

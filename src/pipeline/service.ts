@@ -10,6 +10,8 @@ import type { Readable } from 'node:stream';
 import { Queue, type ConnectionOptions, type Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { loadEgressIdentities } from '../egress/identity.js';
+import { LayeredTtlCache, MemoryTtlCache } from '../dns/cache.js';
+import { MailResolver } from '../dns/resolver.js';
 import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -28,6 +30,10 @@ import { aggregateJobId, batchJobId, cacheKeyPrefix, LIST_ID_RE, listIndexKey, o
 import { RedisTtlCache } from './redis-cache.js';
 import { ListStopWatch } from './stop-watch.js';
 import { createThrottleGate, type ThrottleGate } from './throttle-gate.js';
+
+/** DNS answers a worker process keeps a copy of, and for how long at most (seconds). */
+const LOCAL_DNS_ENTRIES = 20_000;
+const LOCAL_DNS_TTL_SEC = 30;
 import { VerifyNow, type VerifyNowAnswer, type VerifyNowOptions } from './verify-now.js';
 import { startWorkers, type WorkerSelection } from './workers.js';
 import { verdictCacheFromConfig, type VerdictCache } from '../verdict-cache/index.js';
@@ -420,8 +426,10 @@ export class ListwashService {
   private engine(): Promise<DomainVerifier> {
     this.verifier ??= (async () => {
       const cache = new RedisTtlCache(this.redis, cacheKeyPrefix(this.cfg.queuePrefix));
+      // DNS answers: fleet-wide in Redis, with a short-lived copy in this process (every batch of a domain asks).
+      const dnsCache = new LayeredTtlCache(new MemoryTtlCache({ maxEntries: LOCAL_DNS_ENTRIES }), cache, LOCAL_DNS_TTL_SEC);
       this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName, { onGroupSeen: (key) => this.counters.throttleGroupSeen(key) });
-      return createVerifier(this.cfg, { cache, gate: this.gate }).verifier;
+      return createVerifier(this.cfg, { cache, gate: this.gate, resolver: MailResolver.fromConfig(this.cfg, dnsCache) }).verifier;
     })();
     return this.verifier;
   }

@@ -17,21 +17,6 @@ export interface ThrottleGate extends ProbeGate {
   close(): Promise<void>;
 }
 
-/**
- * Safety margin on RCPT spacing. A grant is decided in Redis, but the RCPT reaches the host a little
- * later, and that delay varies (event loop, network): two RCPTs granted exactly 1/rate apart can
- * arrive closer together and put rate+1 into one of the host's one-second windows. Spacing grants
- * 5% (at least 5 ms) wider absorbs that jitter, at a cost of 5% throughput.
- */
-export const RCPT_SPACING_MARGIN = 0.05;
-const MIN_MARGIN_MS = 5;
-
-/** The group as the throttle should enforce it: the configured rate with the spacing margin. */
-export function withSpacingMargin(group: ThrottleGroup): ThrottleGroup {
-  const intervalMs = 1000 / group.rcptPerSecond;
-  return { ...group, rcptPerSecond: 1000 / (intervalMs + Math.max(MIN_MARGIN_MS, intervalMs * RCPT_SPACING_MARGIN)) };
-}
-
 /** Longest reply a circuit keeps as the evidence of a permanent refusal. */
 const MAX_REFUSAL_REPLY = 500;
 
@@ -63,7 +48,7 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
   return {
     throttle,
     async acquire(mxHost: string, identity?: string): Promise<GateLease | GateRefusal> {
-      const group = withSpacingMargin(throttle.groupFor(mxHost, identity));
+      const group = throttle.groupFor(mxHost, identity);
       if (!seen.has(group.key)) {
         await opts.onGroupSeen?.(group.key);
         seen.set(group.key, group);
@@ -83,8 +68,13 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
       return {
         granted: true,
         group: group.key,
+        // RCPTs in the answered window: each one's answer is reported, so that no host ever counts more
+        // than its rate in a second, however late RCPTs travel (see takeRcpt-3.lua).
         beforeRcpt: async () => {
-          await throttle.waitRcpt(group, undefined, leaseId);
+          const { fate } = await throttle.paceRcpt(group, leaseId);
+          return (f) => {
+            fate(f).catch((err: unknown) => process.emitWarning(`listwash: reporting an RCPT at ${group.key} (${f}): ${String(err)}`));
+          };
         },
         release: async () => {
           if (released) return;
@@ -96,7 +86,7 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
       };
     },
     async report(mxHost: string, signal: HostSignal, detail: ReportDetail = {}): Promise<void> {
-      const group = withSpacingMargin(throttle.groupFor(mxHost, detail.identity));
+      const group = throttle.groupFor(mxHost, detail.identity);
       const refusal = detail.refusal;
       switch (signal) {
         case 'rate_limited':

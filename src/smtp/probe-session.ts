@@ -53,9 +53,15 @@ export interface RcptRequest {
   smtputf8?: boolean;
 }
 
+/** What became of an RCPT TO: the server answered it; it was written but no answer came (connection lost); it was never written. */
+export type RcptFate = 'answered' | 'unanswered' | 'unsent';
+
 export interface VerifyHooks {
-  /** Awaited before each RCPT TO is written (the fleet-wide RCPT pacing). */
-  beforeRcpt?: () => Promise<void>;
+  /**
+   * Awaited before each RCPT TO is written (the fleet-wide RCPT pacing). It may return a function
+   * that is then told, exactly once, what became of that RCPT.
+   */
+  beforeRcpt?: () => Promise<((fate: RcptFate) => void) | void>;
   /** Called as each RCPT reply arrives, before the batch completes (e.g. to publish a catch-all answer early). */
   onReply?: (address: string, reply: SmtpReply) => void;
 }
@@ -270,12 +276,14 @@ export class ProbeSession {
       addresses = [];
     }
     for (const a of addresses) {
-      if (hooks.beforeRcpt) await hooks.beforeRcpt();
+      const fate = hooks.beforeRcpt ? await hooks.beforeRcpt() : undefined;
       if (this.conn.failed) {
+        fate?.('unsent');
         sendError = this.conn.failed;
         break;
       }
       const p = this.conn.send([`RCPT TO:<${a}>`])[0]!;
+      if (fate) p.then(() => fate('answered'), () => fate('unanswered'));
       if (hooks.onReply) p.then((r) => hooks.onReply?.(a, r), () => undefined);
       this.counters.rcpt++;
       pending.push(p);

@@ -133,6 +133,8 @@ export const COUNTER_NAMES = [
   'rcptTaken',
   'rcptWaits',
   'rcptLeaseLost',
+  'rcptAnswerWaits',
+  'rcptAnswersLost',
   'rateLimitedSignals',
   'rateLimitHalvings',
   'recoverySteps',
@@ -146,7 +148,21 @@ type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
 
 /** The throttle's Lua commands (`src/throttle/commands/*-3.lua`: every one takes the three keys of one group). */
 const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
-type ScriptName = 'acquire' | 'renew' | 'release' | 'takeRcpt' | 'rateLimited' | 'success' | 'blocked' | 'circuit' | 'state';
+type ScriptName = 'acquire' | 'renew' | 'release' | 'takeRcpt' | 'ackRcpt' | 'rateLimited' | 'success' | 'blocked' | 'circuit' | 'state';
+
+/** The window a host's RCPT rate is counted over (ms): `rcptPerSecond` in any sliding second. */
+export const RATE_WINDOW_MS = 1000;
+
+/** How long a caller waits before asking again when an answer of the answered window is outstanding (ms). */
+const ANSWER_POLL_MS = 5;
+
+/** What became of a paced RCPT (see `paceRcpt`). */
+export type RcptFate = 'answered' | 'unanswered' | 'unsent';
+
+/** RCPTs a host of the group allows per window: the configured rate, whole (at least 1). */
+export function perWindow(group: ThrottleGroup): number {
+  return Math.max(1, Math.floor(group.rcptPerSecond * (RATE_WINDOW_MS / 1000) + 1e-9));
+}
 
 /** Emission interval in µs for a rate: strictly more than 1e6/rate, so even a CLOSED one-second window holds at most `rate` grants. */
 export function emissionIntervalUs(rcptPerSecond: number): number {
@@ -274,24 +290,60 @@ export class MxThrottle {
    * consumed — wait that many ms and ask again. `leaseId` (optional) only feeds the `rcptLeaseLost` counter.
    */
   async takeRcpt(group: ThrottleGroup, leaseId?: string): Promise<number> {
-    return (await this.takeRcptAt(group, leaseId)).waitMs;
+    const r = await this.slot(group, 'take', leaseId ?? '', false);
+    return r.granted ? 0 : Math.max(1, Math.ceil(r.waitUs / 1000));
   }
 
   /**
-   * Wait until one RCPT TO is allowed (loops `takeRcpt` + sleep). Resolves with the Redis time of
-   * the grant (ms). Rejects with `signal.reason` when aborted.
+   * Reserve the group's next RCPT slot, however far ahead (see takeRcpt-3.lua): slots follow an exact
+   * GCRA schedule, so waiting callers lose no time to polling and a new session's first RCPT lands on
+   * the next free slot. With `reportAnswer` (a lease is needed) the slot joins the answered window: the
+   * caller must report with `rcptFate` what became of the RCPT — until then (or until its lease is
+   * gone) the slot `R` places later waits. Not granted (an answer `R` places back is outstanding):
+   * nothing reserved, ask again after `waitMs`.
+   */
+  async reserveRcpt(group: ThrottleGroup, leaseId?: string, reportAnswer = false): Promise<{ granted: true; waitMs: number; slotMs: number; seq: number } | { granted: false; waitMs: number }> {
+    const r = await this.slot(group, 'reserve', leaseId ?? '', reportAnswer && leaseId !== undefined);
+    if (!r.granted) return { granted: false, waitMs: Math.max(1, Math.ceil(r.waitUs / 1000)) };
+    return { granted: true, waitMs: r.waitUs / 1000, slotMs: (r.nowUs + r.waitUs) / 1000, seq: r.seq };
+  }
+
+  /** Report what became of RCPT `seq` reserved with `reportAnswer` (see ackRcpt-3.lua). False: it was resolved already. */
+  async rcptFate(group: ThrottleGroup, seq: number, fate: RcptFate): Promise<boolean> {
+    return num('rcptFate', await this.run('ackRcpt', group, seq, fate, RATE_WINDOW_MS * 1000, this.ttlMs)) === 1;
+  }
+
+  /**
+   * Wait for a reserved RCPT slot (`reserveRcpt` + sleep until it). Resolves with the slot's Redis
+   * time (ms). Rejects with `signal.reason` when aborted (a slot reserved by then is not used).
    */
   async waitRcpt(group: ThrottleGroup, signal?: AbortSignal, leaseId?: string): Promise<number> {
+    return (await this.paced(group, signal, leaseId, false)).slotMs;
+  }
+
+  /**
+   * Like `waitRcpt`, in the answered window: resolves when the RCPT may be sent, with `fate` to call
+   * once what became of it is known (answered, unanswered, unsent). `fate` is owed: an RCPT without
+   * one holds the group's slot `R` places later until the lease ends. Aborted while waiting: the
+   * slot is reported unsent and the call rejects with `signal.reason`.
+   */
+  async paceRcpt(group: ThrottleGroup, leaseId: string, signal?: AbortSignal): Promise<{ slotMs: number; fate: (fate: RcptFate) => Promise<boolean> }> {
+    const r = await this.paced(group, signal, leaseId, true);
+    return { slotMs: r.slotMs, fate: (f) => this.rcptFate(group, r.seq, f) };
+  }
+
+  private async paced(group: ThrottleGroup, signal: AbortSignal | undefined, leaseId: string | undefined, reportAnswer: boolean): Promise<{ slotMs: number; seq: number }> {
     for (;;) {
       signal?.throwIfAborted();
-      const { waitMs, nowMs } = await this.takeRcptAt(group, leaseId);
-      if (waitMs === 0) return nowMs;
+      const r = await this.reserveRcpt(group, leaseId, reportAnswer);
       try {
-        await sleep(waitMs, undefined, signal ? { signal } : undefined);
+        if (r.waitMs > 0) await sleep(Math.ceil(r.waitMs), undefined, signal ? { signal } : undefined);
       } catch (err) {
+        if (r.granted && reportAnswer) await this.rcptFate(group, r.seq, 'unsent');
         if (signal?.aborted) throw signal.reason;
         throw err;
       }
+      if (r.granted) return { slotMs: r.slotMs, seq: r.seq };
     }
   }
 
@@ -419,9 +471,10 @@ export class MxThrottle {
     }
   }
 
-  private async takeRcptAt(group: ThrottleGroup, leaseId?: string): Promise<{ waitMs: number; nowMs: number }> {
-    const r = arr('takeRcpt', await this.run('takeRcpt', group, this.intervalUs(group), this.ttlMs, leaseId ?? ''));
-    return { waitMs: num('takeRcpt', r[0]), nowMs: num('takeRcpt', r[1]) / 1000 };
+  private async slot(group: ThrottleGroup, mode: 'take' | 'reserve', leaseId: string, reportAnswer: boolean): Promise<{ granted: boolean; waitUs: number; nowUs: number; seq: number }> {
+    const op = 'takeRcpt';
+    const r = arr(op, await this.run('takeRcpt', group, this.intervalUs(group), this.ttlMs, leaseId, mode, perWindow(group), RATE_WINDOW_MS * 1000, reportAnswer ? '1' : '0', ANSWER_POLL_MS * 1000));
+    return { granted: num(op, r[0]) === 1, waitUs: num(op, r[1]), nowUs: num(op, r[2]), seq: num(op, r[3]) };
   }
 
   private conn(group: ThrottleGroup): number {

@@ -101,6 +101,38 @@ describe('ProbeSession', () => {
     expect(seen.some((l) => l.includes('jörg'))).toBe(false);
   });
 
+  it('tells the pacing hook what became of each RCPT: answered, unanswered when the connection broke after it was written, unsent when it was never written', async () => {
+    let rcpts = 0;
+    const { port } = await scripted('220 drop.test ESMTP', (line, sock) => {
+      const verb = line.split(' ')[0]!.toUpperCase();
+      if (verb === 'EHLO') sock.write('250-drop.test\r\n250 PIPELINING\r\n');
+      else if (verb === 'MAIL') sock.write('250 OK\r\n');
+      else if (verb === 'RCPT' && ++rcpts <= 2) sock.write('250 OK\r\n');
+      else if (verb === 'RCPT') sock.destroy();
+    });
+    const r = await ProbeSession.open({ ...base, port });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const fates: string[] = [];
+    let thirdSettled = (): void => undefined;
+    const third = new Promise<void>((resolve) => (thirdSettled = resolve));
+    let calls = 0;
+    const out = await r.session.verify(['a', 'b', 'c', 'd'].map((l) => ({ address: `${l}@drop.test` })), {
+      beforeRcpt: async () => {
+        const n = calls++;
+        if (n === 3) await third; // the 4th waits until the 3rd is known lost: the connection is gone by then
+        return (fate) => {
+          expect(fates[n], `fate of RCPT ${n} told twice`).toBeUndefined();
+          fates[n] = fate;
+          if (n === 2) thirdSettled();
+        };
+      },
+    });
+    r.session.close();
+    expect(fates).toEqual(['answered', 'answered', 'unanswered', 'unsent']);
+    expect(out.map((o) => o.classification.reason)).toEqual(['accepted', 'accepted', 'connection_failed', 'connection_failed']);
+  });
+
   it('refuses to write a command containing CR, LF or NUL (no SMTP command injection)', async () => {
     const { port, seen } = await scripted('220 inj.test ESMTP', (line, sock) => {
       if (line.startsWith('EHLO')) sock.write('250 inj.test\r\n');

@@ -53,7 +53,9 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[2], ttl)
 
 local first = 8
-for i = first, first + 2 * r - 1, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+local last = first + 2 * r - 1
+-- verdicts in HSETs of up to 500 pairs (unpack stays well within Lua's stack)
+for i = first, last, 1000 do redis.call('HSET', KEYS[3], unpack(ARGV, i, math.min(i + 999, last))) end
 if r > 0 then redis.call('EXPIRE', KEYS[3], ttl) end
 first = first + 2 * r
 for i = first, first + 2 * m - 1, 2 do redis.call('HINCRBY', KEYS[4], ARGV[i], tonumber(ARGV[i + 1])) end

@@ -1,9 +1,12 @@
 --[[
-  Completion check of a list: exact however many workers finish batches at once.
+  Completion check of a list: exact however many workers finish batches at once. A batch that just
+  finished also stops waiting (greylist retry time, throttle hold): all in one step.
 
   Input:
     KEYS[1] the list's `meta` hash
     KEYS[2] the list's `done` set (finished batch ids)
+    KEYS[3] the list's `held` hash (batch id -> throttle group it waits for)
+    KEYS[4] the list's `waits` sorted set (batch id -> next greylist retry)
     ARGV[1] batch id that just finished, or '' for none
     ARGV[2] total number of batches (the split just finished), or '' when not known here
     ARGV[3] now (ms), recorded as `aggregateQueuedAt`
@@ -13,7 +16,11 @@
     0 otherwise
 ]]
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if ARGV[1] ~= '' then redis.call('SADD', KEYS[2], ARGV[1]) end
+if ARGV[1] ~= '' then
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  redis.call('ZREM', KEYS[4], ARGV[1])
+  redis.call('SADD', KEYS[2], ARGV[1])
+end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'batches', ARGV[2]) end
 local total = redis.call('HGET', KEYS[1], 'batches')
 if not total then return 0 end
