@@ -3,6 +3,7 @@
  * workers/all.ts`, see `listwash worker`) and CLI runs (`src/cli/main.ts`).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../pipeline/helpers.js';
@@ -77,11 +78,24 @@ export function runCli(args: string[], env: Record<string, string>): { child: Ch
   return { child, result };
 }
 
+/** The newest modification time (ms) of the files under `dir`. */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) newest = Math.max(newest, statSync(join(e.parentPath, e.name)).mtimeMs);
+  }
+  return newest;
+}
+
 /**
- * Build the package once (`npm run build`: dist/, what `bin/listwash.js` runs). For test files that run
- * the installed command; call it in `beforeAll`.
+ * Build the package (`npm run build`: dist/, what `bin/listwash.js` runs) unless dist/ is newer than every
+ * source: CI has built it already, and test files running at the same time may be reading it. For test
+ * files that run the installed command; call it in `beforeAll`.
  */
 export function buildPackage(): void {
+  const entry = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+  const sources = Math.max(...['src', 'workers'].map((d) => newestUnder(join(REPO_ROOT, d))), statSync(join(REPO_ROOT, 'package.json')).mtimeMs);
+  if (existsSync(entry) && statSync(entry).mtimeMs >= sources) return;
   execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'pipe' });
 }
 
