@@ -1,10 +1,5 @@
 /** Process entry point: split, probe and aggregate workers in one process (`listwash worker`). */
-import { main } from '../src/cli/main.js';
+import { run } from '../src/cli/main.js';
 
-main(['worker', ...process.argv.slice(2)]).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`listwash worker: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+// Exit codes and the one-line error as `listwash worker` (see src/cli/main.ts).
+void run(['worker', ...process.argv.slice(2)]).then((code) => process.exit(code));

@@ -1,10 +1,5 @@
 /** Process entry point: probe workers only (`listwash worker --only probe`). */
-import { main } from '../src/cli/main.js';
+import { run } from '../src/cli/main.js';
 
-main(['worker', '--only', 'probe', ...process.argv.slice(2)]).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`listwash worker: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+// Exit codes and the one-line error as `listwash worker` (see src/cli/main.ts).
+void run(['worker', '--only', 'probe', ...process.argv.slice(2)]).then((code) => process.exit(code));

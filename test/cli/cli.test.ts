@@ -14,7 +14,8 @@ import { ListwashService } from '../../src/pipeline/service.js';
 import { createRedis, type RedisClient } from '../../src/redis/connect.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
-import { dropKeys, pipelineEnv, testPrefix, waitFor } from '../pipeline/helpers.js';
+import { dropKeys, getText, pipelineEnv, putText, testPrefix, waitFor } from '../pipeline/helpers.js';
+import { startS3rver, TEST_BUCKET } from '../storage/s3rver-helper.js';
 import { buildPackage, killWorkerProcesses, REPO_ROOT, runBuiltCli, runProcess, startWorkerProcess, type CliResult, type WorkerProc } from '../helpers/processes.js';
 
 const COMMANDS = ['clean', 'submit', 'worker', 'status', 'list', 'download', 'cancel', 'delete', 'watch', 'verify', 'serve', 'doctor', 'demo'];
@@ -240,6 +241,28 @@ describe('a list cleaned by `listwash clean`', () => {
     expect(await keysOf(listId)).toEqual([]);
     expect(await readdir(output())).toEqual([]);
     failedWith(await cli(['status', listId]), 'JOB_NOT_FOUND');
+  });
+});
+
+describe('a list written to S3', () => {
+  it('download fetches its files from the bucket, byte for byte', async () => {
+    const s3 = await startS3rver();
+    try {
+      const s3env = pipelineEnv(world, prefix, s3, { LISTWASH_CATCH_ALL_PROBE: 'false' });
+      const listId = `${run}-s3`;
+      const list = await putText(s3, `in/${listId}.csv`, 'email\nann@quick.test\nzed@quick.test\n');
+      const out = `s3://${TEST_BUCKET}/out/${listId}/`;
+      const clean = await runBuiltCli(['clean', list, '--out', out, '--id', listId, '--quiet'], s3env);
+      expect(clean.status, clean.stderr).toBe(0);
+      const into = join(dir, 's3-fetched');
+      const r = await runBuiltCli(['download', listId, '--dir', into], s3env);
+      expect(r.status, r.stderr).toBe(0);
+      const names = (await readdir(into)).sort();
+      expect(names).toEqual(['clean.csv', 'invalid.csv', 'report.csv', 'report.html', 'risky.csv', 'summary.json', 'unknown.csv']);
+      for (const n of names) expect(await readFile(join(into, n), 'utf8'), n).toBe(await getText(s3, `out/${listId}/${n}`));
+    } finally {
+      await s3.close();
+    }
   });
 });
 

@@ -90,6 +90,7 @@ describe.skipIf(!unshareWorks)('a fresh clone, as the README says (skipped: `uns
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Usage: listwash \[options\] \[command\]\n/);
     expect(r.stdout).toMatch(/^ {2}demo \[options\] +clean a demo list/m);
+    expect(r.stdout).toMatch(/^ {2}clean \[options\] <input> /m);
   });
 
   it('runs `npx listwash demo` on a private redis-server when nothing answers at the default address, and leaves no process behind', async () => {
