@@ -9,13 +9,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../../src/redis/embedded.js';
 import { REPO_ROOT, runCli } from '../helpers/processes.js';
 import { waitFor } from '../pipeline/helpers.js';
 
 const unshareWorks = spawnSync('unshare', ['-n', 'true']).status === 0;
-const work = mkdtempSync(join(tmpdir(), 'lw-embedded-cli-'));
+let work: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'lw-embedded-cli-'));
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Command lines of the processes running now, by pid. */
