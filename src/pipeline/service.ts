@@ -428,7 +428,7 @@ export class ListwashService {
       const cache = new RedisTtlCache(this.redis, cacheKeyPrefix(this.cfg.queuePrefix));
       // DNS answers: fleet-wide in Redis, with a short-lived copy in this process (every batch of a domain asks).
       const dnsCache = new LayeredTtlCache(new MemoryTtlCache({ maxEntries: LOCAL_DNS_ENTRIES }), cache, LOCAL_DNS_TTL_SEC);
-      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName, { onGroupSeen: (key) => this.counters.throttleGroupSeen(key) });
+      this.gate ??= await createThrottleGate(this.cfg, this.redis, this.workerName, { onGroupSeen: (key) => this.counters.throttleGroupSeen(key), log: this.log });
       return createVerifier(this.cfg, { cache, gate: this.gate, resolver: MailResolver.fromConfig(this.cfg, dnsCache) }).verifier;
     })();
     return this.verifier;

@@ -9,6 +9,7 @@ import type { GateLease, GateRefusal, HostSignal, ProbeGate, ReportDetail } from
 import type { PermanentRefusal } from '../engine/outcome.js';
 import { MxThrottle, mxThrottleOptionsFromConfig, type ThrottleCounters, type ThrottleGroup } from '../throttle/index.js';
 import type { RedisClient } from '../redis/connect.js';
+import { silentLogger, type Logger } from '../log.js';
 
 export interface ThrottleGate extends ProbeGate {
   readonly throttle: MxThrottle;
@@ -37,6 +38,12 @@ const REFUSED_AFTER_SUCCESS_MS = 10 * 60_000;
 export interface ThrottleGateOptions {
   /** Called once per group this process uses (awaited before its first session). */
   onGroupSeen?: (groupKey: string) => Promise<void>;
+  /**
+   * Where throttle signals go, one line each with the MX host, its group and the egress identity: rate
+   * limited (new limits, cool-down), circuit opened (until when, permanent or not), limits recovered.
+   * Default: nowhere.
+   */
+  log?: Logger;
 }
 
 export async function createThrottleGate(cfg: Config, redis: RedisClient, holderId: string, opts: ThrottleGateOptions = {}): Promise<ThrottleGate> {
@@ -44,6 +51,7 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
   const seen = new Map<string, ThrottleGroup>();
   const lastOk = new Map<string, number>();
   const renewers = new Set<NodeJS.Timeout>();
+  const log = opts.log ?? silentLogger;
 
   return {
     throttle,
@@ -60,7 +68,7 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
       }
       const leaseId = r.leaseId;
       const renew = setInterval(() => {
-        throttle.renew(group, leaseId).catch((err: unknown) => process.emitWarning(`listwash: renewing lease at ${group.key}: ${String(err)}`));
+        throttle.renew(group, leaseId).catch((err: unknown) => log.warn({ group: group.key }, `renewing a session lease failed: ${String(err)}`));
       }, Math.max(500, Math.floor(throttle.options.leaseMs / 3)));
       renew.unref();
       renewers.add(renew);
@@ -73,7 +81,7 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
         beforeRcpt: async () => {
           const { fate } = await throttle.paceRcpt(group, leaseId);
           return (f) => {
-            fate(f).catch((err: unknown) => process.emitWarning(`listwash: reporting an RCPT at ${group.key} (${f}): ${String(err)}`));
+            fate(f).catch((err: unknown) => log.warn({ group: group.key, fate: f }, `reporting an RCPT's fate failed: ${String(err)}`));
           };
         },
         release: async () => {
@@ -88,20 +96,30 @@ export async function createThrottleGate(cfg: Config, redis: RedisClient, holder
     async report(mxHost: string, signal: HostSignal, detail: ReportDetail = {}): Promise<void> {
       const group = throttle.groupFor(mxHost, detail.identity);
       const refusal = detail.refusal;
+      const about = { mxHost, group: group.key, identity: detail.identity ?? 'default' };
       switch (signal) {
-        case 'rate_limited':
-          await throttle.reportRateLimited(group);
+        case 'rate_limited': {
+          const r = await throttle.reportRateLimited(group);
+          log.warn({ ...about, halved: r.halved, maxConnections: r.maxConnections, rcptPerSecond: Number(r.rcptPerSecond.toFixed(2)), cooldownUntil: new Date(r.cooldownUntil).toISOString() }, 'throttle: rate limited by the host');
           return;
-        case 'blocked':
-          await throttle.reportBlocked(group, refusal ? encodeRefusal(refusal) : '');
+        }
+        case 'blocked': {
+          const c = await throttle.reportBlocked(group, refusal ? encodeRefusal(refusal) : '');
+          log.warn({ ...about, until: c.until !== null ? new Date(c.until).toISOString() : null, permanent: refusal !== undefined, ...(refusal ? { reply: refusal.reply } : {}) }, 'throttle: circuit opened (ban signs)');
           return;
-        case 'ok':
+        }
+        case 'ok': {
           lastOk.set(group.key, Date.now());
-          await throttle.reportSuccess(group);
+          const r = await throttle.reportSuccess(group);
+          if (r.steps > 0) log.info({ ...about, maxConnections: r.maxConnections, rcptPerSecond: Number(r.rcptPerSecond.toFixed(2)) }, 'throttle: limits recovering');
           return;
+        }
         case 'connect_failed': {
           const ok = lastOk.get(group.key);
-          if (ok !== undefined && Date.now() - ok < REFUSED_AFTER_SUCCESS_MS) await throttle.reportBlocked(group);
+          if (ok !== undefined && Date.now() - ok < REFUSED_AFTER_SUCCESS_MS) {
+            const c = await throttle.reportBlocked(group);
+            log.warn({ ...about, until: c.until !== null ? new Date(c.until).toISOString() : null, permanent: false }, 'throttle: circuit opened (connections refused after a good session)');
+          }
           return;
         }
       }
