@@ -49,7 +49,7 @@ export interface BatchProgress {
 interface ListCommands {
   lwDedup(key: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
-  lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
+  lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, guardField: string, guardValue: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
 }
 type ScriptRedis = RedisClient & ListCommands;
@@ -156,12 +156,41 @@ export class ListState {
     await this.update('nx', '', { [field]: at });
   }
 
-  private async update(mode: 'set' | 'nx', allowed: string, fields: Record<string, string | number>): Promise<void> {
+  /**
+   * An aggregation run claims the list (moving it to `aggregating`): the last run to claim it is the one that may
+   * publish its files and finish it. Runs overlap when a worker loses its job's lock while it still works (a stalled
+   * job runs again elsewhere): the earlier run then stops (`assertAggregation`) instead of both writing the files.
+   */
+  async claimAggregation(run: string): Promise<void> {
+    await this.transition('aggregating', ['probing', 'aggregating'], { aggregateRun: run });
+  }
+
+  /**
+   * Throws `LIST_ENDED` when the list is no longer `aggregating` (cancelled, failed) or another aggregation run has
+   * claimed it since `run` did; `LIST_STATE_LOST` when it has no state.
+   */
+  async assertAggregation(run: string): Promise<void> {
+    await this.update('set', 'aggregating', {}, { field: 'aggregateRun', value: run });
+  }
+
+  /** Move the list from `aggregating` to `done` with `fields`, if the aggregation run `run` still holds it (else `LIST_ENDED`). */
+  async finishAggregation(run: string, fields: Record<string, string | number>): Promise<void> {
+    await this.update('set', 'aggregating', { ...fields, status: 'done' }, { field: 'aggregateRun', value: run });
+  }
+
+  private async update(mode: 'set' | 'nx', allowed: string, fields: Record<string, string | number>, guard?: { field: string; value: string }): Promise<void> {
     const pairs = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
-    const [r, current] = await this.redis.lwUpdate(this.keys.meta, mode, allowed, ...pairs);
+    const [r, current] = await this.redis.lwUpdate(this.keys.meta, mode, allowed, guard?.field ?? '', guard?.value ?? '', ...pairs);
     if (r === 0) throw this.lostError();
     if (r === 2) {
       throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${this.listId} is ${current || 'in no status'}; its work stops here`, { listId: this.listId, status: current ?? null });
+    }
+    if (r === 3) {
+      throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${this.listId}: another run has taken over (${guard?.field} is ${current || 'unset'}); this one stops here`, {
+        listId: this.listId,
+        status: 'aggregating',
+        takenOver: true,
+      });
     }
   }
 

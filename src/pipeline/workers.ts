@@ -4,6 +4,7 @@
  * Each processor is a thin wrapper: it runs its stage and decides what a failure means for the list
  * (retry, give up the batch, or fail the list), through the list's lifecycle.
  */
+import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { DomainVerifier } from '../engine/index.js';
@@ -197,12 +198,16 @@ async function aggregateProcessor(ctx: WorkerContext, job: Job<AggregateJobData>
       await state.transition('done', ['probing'], { finishedAt: Date.now() });
       return { verify: true };
     }
+    // This run's claim: when the job runs twice at once (its lock lost by a worker that is still at work), the
+    // later run writes the files and finishes the list, the earlier one stops quietly.
+    const run = randomUUID();
     const summary = await runAggregate(job.data.listId, {
       cfg: ctx.cfg,
       state,
+      run,
       summaryExtras: async () => ({ settings: JSON.parse((await state.meta())?.settings ?? '{}') as unknown, throttle: (await ctx.throttleStats()) ?? null }),
     });
-    await ctx.lifecycle.done(state, { byStatus: summary.byStatus, byReason: summary.byReason, byBounceRisk: summary.byBounceRisk }, summary.rows);
+    await ctx.lifecycle.done(state, { byStatus: summary.byStatus, byReason: summary.byReason, byBounceRisk: summary.byBounceRisk }, summary.rows, run);
     return { rows: summary.rows };
   } catch (err) {
     if (isStop(err)) return { stopped: errorMessage(err) };

@@ -1,0 +1,108 @@
+/**
+ * Worker crashes, again and again: three `listwash worker` processes clean a 20,000-row list while one of
+ * them is SIGKILLed every few seconds (and a replacement started each time). The list completes, every
+ * input row appears exactly once in report.csv, in input order, and every row's verdict is the one an
+ * undisturbed run of the same list against the same world gets.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { PipelineFixture } from '../pipeline/pipeline-fixture.js';
+import { WorkerFleet } from '../helpers/processes.js';
+import { FAULT_ENV, faultList, faultWorldSpec, verdictsOf } from './fault-world.js';
+
+const ROWS = 20_000;
+const WORKERS = 3;
+/** Between two kills. */
+const KILL_EVERY_MS = 3000;
+
+const list = faultList(ROWS);
+const spec = faultWorldSpec(list.perDomain);
+
+const fixtures: PipelineFixture[] = [];
+const fleets: WorkerFleet[] = [];
+
+afterEach(async () => {
+  for (const f of fleets.splice(0)) await f.stop();
+  for (const f of fixtures.splice(0)) await f.stop();
+});
+
+/** A world, a service that only submits and watches, and three worker processes. */
+async function setUp(): Promise<{ fx: PipelineFixture; fleet: WorkerFleet }> {
+  const fx = await new PipelineFixture().start(spec, FAULT_ENV, 4, { workers: false });
+  fixtures.push(fx);
+  const fleet = new WorkerFleet(fx.childEnv(), ['--concurrency', '16']);
+  fleets.push(fleet);
+  await fleet.start(WORKERS);
+  return { fx, fleet };
+}
+
+/** Names of the workers running probe jobs right now. */
+async function probingWorkers(fx: PipelineFixture): Promise<Set<string>> {
+  const jobs = await fx.svc.probeQueue.getActive();
+  return new Set(jobs.flatMap((j) => (j?.processedBy ? [j.processedBy] : [])));
+}
+
+/** Clean the list on a fresh set-up; resolves with report.csv's verdicts per row and the wall time. */
+async function cleanOn(name: string, during?: (fx: PipelineFixture, fleet: WorkerFleet, listId: string) => Promise<void>) {
+  const { fx, fleet } = await setUp();
+  const t0 = Date.now();
+  const { listId, output } = await fx.submit(name, list.csv, {});
+  await Promise.all([fx.svc.waitUntilDone(listId, { timeoutMs: 240_000, pollMs: 250 }), during?.(fx, fleet, listId)]);
+  const ms = Date.now() - t0;
+  return { ms, fleet, ...(await fx.result(listId, output)) };
+}
+
+interface Kill {
+  victim: string;
+  /** Whether the victim had probe jobs in hand. */
+  wasProbing: boolean;
+  /** ms since the submit. */
+  at: number;
+}
+
+/** Every `KILL_EVERY_MS` while the list is split or probed: SIGKILL the next worker in turn and start a replacement. */
+async function killRepeatedly(fx: PipelineFixture, fleet: WorkerFleet, listId: string, kills: Kill[]): Promise<void> {
+  const t0 = Date.now();
+  const state = fx.svc.state(listId);
+  const replacements: Promise<unknown>[] = [];
+  let turn = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, KILL_EVERY_MS));
+    const status = await state.status();
+    if (status !== 'queued' && status !== 'splitting' && status !== 'probing') break;
+    const alive = fleet.alive();
+    if (alive.length === 0) continue;
+    const victim = alive[turn++ % alive.length]!;
+    const wasProbing = (await probingWorkers(fx)).has(victim.name);
+    await fleet.kill(victim);
+    kills.push({ victim: victim.name, wasProbing, at: Date.now() - t0 });
+    // The replacement starts while the next kill waits (a start takes seconds on a loaded machine).
+    replacements.push(fleet.start(1));
+  }
+  await Promise.all(replacements);
+}
+
+describe('three worker processes, one SIGKILLed every few seconds', () => {
+  it(`completes a ${ROWS.toLocaleString('en')}-row list with every row once and the verdicts of an undisturbed run`, async () => {
+    const kills: Kill[] = [];
+    // The undisturbed run and the run with kills side by side, each with its own world (same spec), Redis keys and workers.
+    const [calm, rough] = await Promise.all([cleanOn('calm'), cleanOn('kills', (fx, fleet, listId) => killRepeatedly(fx, fleet, listId, kills))]);
+
+    // Every input row once, in input order, with its own fields.
+    const { rows, summary } = rough;
+    expect(rows.map((r) => r.id)).toEqual(list.emails.map((_, i) => String(i + 1)));
+    expect(rows.map((r) => r.email)).toEqual(list.emails);
+    expect(rows.map((r) => r.note)).toEqual(list.emails.map((_, i) => `row ${i + 1}`));
+    expect(summary.rows).toBe(ROWS);
+    // The verdicts of the undisturbed run, row by row; and that run's verdicts are the world's (no unknowns).
+    expect(verdictsOf(rows)).toEqual(verdictsOf(calm.rows));
+    expect(calm.rows.filter((r) => r.status === 'unknown')).toEqual([]);
+    // The kills landed while the list was being probed, on workers with batches in hand.
+    expect(kills.filter((k) => k.wasProbing).length).toBeGreaterThanOrEqual(3);
+    // Killed processes are the only ones that ended: no worker crashed.
+    expect(calm.fleet.crashed()).toEqual([]);
+    expect(rough.fleet.crashed()).toEqual([]);
+    process.stderr.write(
+      `worker kills: ${ROWS} rows, ${kills.length} SIGKILLs (${kills.filter((k) => k.wasProbing).length} of workers with probe jobs in hand; at ${kills.map((k) => (k.at / 1000).toFixed(1)).join(', ')} s); undisturbed run ${(calm.ms / 1000).toFixed(1)} s, run with kills ${(rough.ms / 1000).toFixed(1)} s\n`,
+    );
+  }, 300_000);
+});
