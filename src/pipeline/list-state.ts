@@ -210,12 +210,15 @@ export class ListState {
     await this.redis.del(this.keys.seen);
   }
 
-  /** The split finished with `total` batches. True if the list is complete now (aggregate it). */
+  /**
+   * The split finished with `total` batches. True if the list is complete now: queue its aggregate (idempotent: the
+   * job id). Also true again for a re-run (the first caller may have died before queueing it).
+   */
   async splitFinished(total: number): Promise<boolean> {
     return this.complete('', String(total));
   }
 
-  /** A batch is finished. True exactly once per list: when it completes the list. */
+  /** A batch is finished. True when the list is complete (every batch done): queue its aggregate, as for `splitFinished`. */
   async batchDone(batchId: string): Promise<boolean> {
     await this.redis.pipeline().hdel(this.keys.held, batchId).zrem(this.keys.waits, batchId).exec();
     return this.complete(batchId, '');

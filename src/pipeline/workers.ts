@@ -60,6 +60,9 @@ export interface WorkerContext {
   webhooks(): WebhookDelivery;
 }
 
+/** Times a job may stall (its worker died or lost the lock) and run again; one more and BullMQ fails it (see `endGivenUpJob`). */
+const MAX_STALLED = 3;
+
 /** Webhook jobs one process runs at once (each is one HTTP request at most). */
 const WEBHOOK_CONCURRENCY = 8;
 
@@ -83,7 +86,7 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   const common = (concurrency: number) => ({
     connection: ctx.connection() as unknown as ConnectionOptions,
     prefix: ctx.cfg.queuePrefix,
-    maxStalledCount: 3,
+    maxStalledCount: MAX_STALLED,
     stalledInterval: ctx.cfg.stalledIntervalMs,
     lockDuration: ctx.cfg.lockDurationMs,
     // Recorded on every job this process takes (BullMQ's `processedBy`) and names its Redis connections.
@@ -98,8 +101,35 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   for (const w of started) {
     // A worker-level error (lost Redis connection, …) is reported, not swallowed.
     w.on('error', (err) => ctx.log.error({ queue: w.name }, `worker error: ${err.message}`));
+    w.on('failed', (job, err) => {
+      if (!job?.deferredFailure) return;
+      endGivenUpJob(ctx, w.name, job, err).catch((e: unknown) => ctx.log.error({ queue: w.name, jobId: job.id }, `ending the work of job ${job.id} given up by BullMQ: ${errorMessage(e)}`));
+    });
   }
   return started;
+}
+
+/**
+ * A job BullMQ failed without running it: its worker stopped holding it (killed, or its lock expired) more often
+ * than `maxStalledCount` allows — a batch that crashes every worker that runs it must not take the fleet down, nor
+ * leave its list waiting for ever. The processor never saw this run, so the job's end is recorded here: a batch is
+ * given up (its addresses end unknown, the list completes), a split or an aggregate fails its list.
+ */
+async function endGivenUpJob(ctx: WorkerContext, queue: string, job: Job, err: Error): Promise<void> {
+  const reason = new ListwashError(ErrorCodes.JOB_FAILED, `job ${job.id} given up: the worker running it stopped ${MAX_STALLED + 1} times (crashed or lost its lock): ${err.message}`, { jobId: job.id });
+  const data = job.data as Partial<ProbeJobData> & Partial<SplitJobData> & Partial<AggregateJobData>;
+  if (typeof data.listId !== 'string' || !LIST_ID_RE.test(data.listId)) return;
+  const state = ctx.state(data.listId);
+  try {
+    if (queue === QUEUES.probe && typeof data.batchId === 'string') {
+      ctx.log.error({ listId: data.listId, batchId: data.batchId }, `batch given up: ${reason.message}`);
+      await abandonBatch({ listId: data.listId, batchId: data.batchId }, reason, { state, aggregateQueue: ctx.aggregateQueue });
+    } else if (queue === QUEUES.split || queue === QUEUES.aggregate) {
+      await ctx.lifecycle.fail(state, reason);
+    }
+  } catch (e) {
+    if (!isStop(e)) throw e;
+  }
 }
 
 /**

@@ -41,12 +41,25 @@ async function probingWorkers(fx: PipelineFixture): Promise<Set<string>> {
   return new Set(jobs.flatMap((j) => (j?.processedBy ? [j.processedBy] : [])));
 }
 
-/** Clean the list on a fresh set-up; resolves with report.csv's verdicts per row and the wall time. */
-async function cleanOn(name: string, during?: (fx: PipelineFixture, fleet: WorkerFleet, listId: string) => Promise<void>) {
+/**
+ * Clean the list on a fresh set-up, with `during` running beside it until the list has ended (its `ended()` says when
+ * to stop); resolves with report.csv's rows, summary.json and the wall time.
+ */
+async function cleanOn(name: string, during?: (fx: PipelineFixture, fleet: WorkerFleet, listId: string, ended: () => boolean) => Promise<void>) {
   const { fx, fleet } = await setUp();
   const t0 = Date.now();
   const { listId, output } = await fx.submit(name, list.csv, {});
-  await Promise.all([fx.svc.waitUntilDone(listId, { timeoutMs: 240_000, pollMs: 250 }), during?.(fx, fleet, listId)]);
+  let ended = false;
+  const beside = during?.(fx, fleet, listId, () => ended);
+  try {
+    await fx.waitDone(listId, 150_000);
+  } catch (err) {
+    const errors = fleet.stderr().split('\n').filter((l) => /error|warn|unhandled/i.test(l));
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nworker errors (${errors.length}):\n${errors.slice(-30).join('\n')}`, { cause: err });
+  } finally {
+    ended = true;
+    await beside;
+  }
   const ms = Date.now() - t0;
   return { ms, fleet, ...(await fx.result(listId, output)) };
 }
@@ -59,8 +72,11 @@ interface Kill {
   at: number;
 }
 
-/** Every `KILL_EVERY_MS` while the list is split or probed: SIGKILL the next worker in turn and start a replacement. */
-async function killRepeatedly(fx: PipelineFixture, fleet: WorkerFleet, listId: string, kills: Kill[]): Promise<void> {
+/**
+ * Every `KILL_EVERY_MS` while the list is split or probed, once three workers run: SIGKILL the next one in turn and
+ * start a replacement.
+ */
+async function killRepeatedly(fx: PipelineFixture, fleet: WorkerFleet, listId: string, ended: () => boolean, kills: Kill[]): Promise<void> {
   const t0 = Date.now();
   const state = fx.svc.state(listId);
   const replacements: Promise<unknown>[] = [];
@@ -68,14 +84,15 @@ async function killRepeatedly(fx: PipelineFixture, fleet: WorkerFleet, listId: s
   for (;;) {
     await new Promise((r) => setTimeout(r, KILL_EVERY_MS));
     const status = await state.status();
-    if (status !== 'queued' && status !== 'splitting' && status !== 'probing') break;
+    if (ended() || (status !== 'queued' && status !== 'splitting' && status !== 'probing')) break;
     const alive = fleet.alive();
-    if (alive.length === 0) continue;
+    // One of three: the last replacement is up before the next kill.
+    if (alive.length < WORKERS) continue;
     const victim = alive[turn++ % alive.length]!;
     const wasProbing = (await probingWorkers(fx)).has(victim.name);
     await fleet.kill(victim);
     kills.push({ victim: victim.name, wasProbing, at: Date.now() - t0 });
-    // The replacement starts while the next kill waits (a start takes seconds on a loaded machine).
+    // The replacement starts while the next kill waits.
     replacements.push(fleet.start(1));
   }
   await Promise.all(replacements);
@@ -85,7 +102,7 @@ describe('three worker processes, one SIGKILLed every few seconds', () => {
   it(`completes a ${ROWS.toLocaleString('en')}-row list with every row once and the verdicts of an undisturbed run`, async () => {
     const kills: Kill[] = [];
     // The undisturbed run and the run with kills side by side, each with its own world (same spec), Redis keys and workers.
-    const [calm, rough] = await Promise.all([cleanOn('calm'), cleanOn('kills', (fx, fleet, listId) => killRepeatedly(fx, fleet, listId, kills))]);
+    const [calm, rough] = await Promise.all([cleanOn('calm'), cleanOn('kills', (fx, fleet, listId, ended) => killRepeatedly(fx, fleet, listId, ended, kills))]);
 
     // Every input row once, in input order, with its own fields.
     const { rows, summary } = rough;

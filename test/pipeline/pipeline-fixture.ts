@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../../src/config.js';
+import { aggregateJobId, batchJobId } from '../../src/pipeline/names.js';
 import { ListwashService, type SubmitOptions } from '../../src/pipeline/service.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { dropKeys, pipelineConfig, pipelineEnv, reportRows, testPrefix } from './helpers.js';
@@ -81,6 +82,38 @@ export class PipelineFixture {
     const { listId, output } = await this.submit(name, csv, options);
     await this.svc.waitUntilDone(listId, { timeoutMs, pollMs: 100 });
     return this.result(listId, output);
+  }
+
+  /**
+   * Wait until the list is done; when it is not done in time (or fails), the error says where it stands: its
+   * status, and each unfinished batch's job state, attempts, stalls and failure.
+   */
+  async waitDone(listId: string, timeoutMs: number): Promise<void> {
+    try {
+      await this.svc.waitUntilDone(listId, { timeoutMs, pollMs: 250 });
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await this.whereItStands(listId)}`, { cause: err });
+    }
+  }
+
+  /** A list's status and its unfinished batches' jobs, for a failure message. */
+  async whereItStands(listId: string): Promise<string> {
+    const state = this.svc.state(listId);
+    const meta = await state.meta();
+    if (!meta) return `list ${listId}: no state`;
+    const total = Number(meta.batches ?? 0);
+    const done = await state.doneBatches();
+    const lines = [`list ${listId}: ${meta.status}, ${done.size}/${meta.batches ?? '?'} batches done, error ${meta.error ?? '-'}`];
+    for (let n = 0; n < total; n++) {
+      const id = batchJobId(listId, n);
+      if (done.has(id)) continue;
+      const job = await this.svc.probeQueue.getJob(id);
+      const st = job ? await job.getState() : 'missing';
+      lines.push(`  ${id}: ${st}, attempts ${job?.attemptsMade ?? '-'}, stalled ${job?.stalledCounter ?? '-'}, by ${job?.processedBy ?? '-'}, failed ${job?.failedReason ?? '-'}`);
+    }
+    const agg = await this.svc.aggregateQueue.getJob(aggregateJobId(listId));
+    lines.push(`  aggregate: ${agg ? await agg.getState() : 'missing'}${agg?.failedReason ? `, failed ${agg.failedReason}` : ''}`);
+    return lines.join('\n');
   }
 
   /** TCP connections the world's hosts accepted so far (all hosts, or the given ones). */
