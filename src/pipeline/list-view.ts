@@ -104,7 +104,8 @@ export function listView(
     invalid: num(meta.invalid),
     domains: num(meta.domains),
     verified,
-    batches: { total: num(meta.batches), done: live.batchesDone, failed: num(meta.batchesFailed) ?? 0 },
+    // A done list's per-batch bookkeeping is gone with its working state: every batch was done.
+    batches: { total: num(meta.batches), done: state === 'done' ? (num(meta.batches) ?? live.batchesDone) : live.batchesDone, failed: num(meta.batchesFailed) ?? 0 },
     counts: finalCounts ?? { byStatus: prefixed(meta, 's:'), byReason: prefixed(meta, 'r:'), byBounceRisk: {} },
     timings: {
       createdAt,

@@ -2,10 +2,13 @@
  * Worker crashes, again and again: three `listwash worker` processes clean a 20,000-row list while one of
  * them is SIGKILLed every few seconds (and a replacement started each time). The list completes, every
  * input row appears exactly once in report.csv, in input order, and every row's verdict is the one an
- * undisturbed run of the same list against the same world gets.
+ * undisturbed run of the same list against the same world gets. And a batch whose worker dies every time
+ * it runs it is given up after BullMQ's stall limit: its list still completes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PipelineFixture } from '../pipeline/pipeline-fixture.js';
+import { batchJobId } from '../../src/pipeline/names.js';
+import { PipelineFixture, emailCsv } from '../pipeline/pipeline-fixture.js';
+import { waitFor } from '../pipeline/helpers.js';
 import { WorkerFleet } from '../helpers/processes.js';
 import { FAULT_ENV, faultList, faultWorldSpec, verdictsOf } from './fault-world.js';
 
@@ -25,13 +28,13 @@ afterEach(async () => {
   for (const f of fixtures.splice(0)) await f.stop();
 });
 
-/** A world, a service that only submits and watches, and three worker processes. */
-async function setUp(): Promise<{ fx: PipelineFixture; fleet: WorkerFleet }> {
-  const fx = await new PipelineFixture().start(spec, FAULT_ENV, 4, { workers: false });
+/** A world, a service that only submits and watches, and `workers` worker processes running `concurrency` batches each. */
+async function setUp(world = spec, workers = WORKERS, concurrency = 16): Promise<{ fx: PipelineFixture; fleet: WorkerFleet }> {
+  const fx = await new PipelineFixture().start(world, FAULT_ENV, 4, { workers: false });
   fixtures.push(fx);
-  const fleet = new WorkerFleet(fx.childEnv(), ['--concurrency', '16']);
+  const fleet = new WorkerFleet(fx.childEnv(), ['--concurrency', String(concurrency)]);
   fleets.push(fleet);
-  await fleet.start(WORKERS);
+  await fleet.start(workers);
   return { fx, fleet };
 }
 
@@ -122,4 +125,32 @@ describe('three worker processes, one SIGKILLed every few seconds', () => {
       `worker kills: ${ROWS} rows, ${kills.length} SIGKILLs (${kills.filter((k) => k.wasProbing).length} of workers with probe jobs in hand; at ${kills.map((k) => (k.at / 1000).toFixed(1)).join(', ')} s); undisturbed run ${(calm.ms / 1000).toFixed(1)} s, run with kills ${(rough.ms / 1000).toFixed(1)} s\n`,
     );
   }, 300_000);
+});
+
+describe('a batch whose worker dies every time it runs it', () => {
+  it('is given up once BullMQ fails it for stalling too often: the list completes, that batch’s addresses unknown', async () => {
+    const poison = { domains: { 'slow.test': { mx: [{ host: 'mx.slow.test', preference: 10 }] } }, hosts: { 'mx.slow.test': { mailboxes: ['a'], replyDelayMs: 2000 } } };
+    const { fx, fleet } = await setUp(poison, 1, 1);
+    const { listId, output } = await fx.submit('poison', emailCsv(['a@slow.test', 'b@slow.test']));
+    const batch = batchJobId(listId, 0);
+    const inHand = async (by: string) => (await fx.svc.probeQueue.getJob(batch))?.processedBy === by && (await fx.svc.probeQueue.getJobState(batch)) === 'active';
+    // It has stalled three times already (what three earlier kills leave on the job), and its worker dies once more.
+    const [first] = fleet.alive();
+    await waitFor(() => inHand(first!.name), 30_000, 'the batch in hand');
+    await fx.svc.redis.hset(fx.svc.probeQueue.toKey(batch), 'stc', '3');
+    await fleet.kill(first!);
+    await fleet.start(1);
+
+    await fx.waitDone(listId, 60_000);
+    expect((await fx.svc.probeQueue.getJob(batch))?.failedReason).toBe('job stalled more than allowable limit');
+    const view = await fx.svc.view(listId);
+    expect(view?.batches).toMatchObject({ total: 1, done: 1, failed: 1 });
+    expect(view?.lastBatchError).toMatch(/given up: the worker running it stopped 4 times/);
+    const { rows } = await fx.result(listId, output);
+    expect(rows.map((r) => [r.email, r.status])).toEqual([
+      ['a@slow.test', 'unknown'],
+      ['b@slow.test', 'unknown'],
+    ]);
+    expect(fleet.crashed()).toEqual([]);
+  }, 180_000);
 });

@@ -1,0 +1,48 @@
+/**
+ * A worker killed between completing a list's last batch and queueing its aggregate: the batch runs again
+ * (a stalled job) and its re-run must queue the aggregate — the completion is answered again, not only the
+ * first time (it used to be answered once, leaving such a list `probing` for ever).
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { ListState } from '../../src/pipeline/list-state.js';
+import { createRedis } from '../../src/redis/connect.js';
+import { dropKeys, testPrefix } from '../pipeline/helpers.js';
+
+const prefix = testPrefix();
+const cfg = loadConfig({ ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}), LISTWASH_QUEUE_PREFIX: prefix });
+const redis = createRedis(cfg);
+
+afterAll(async () => {
+  redis.disconnect();
+  await dropKeys(cfg.redisUrl, prefix);
+});
+
+describe('the completion of a list', () => {
+  it('is answered to the batch that completes it, and again to that batch’s re-run', async () => {
+    const state = new ListState(redis, prefix, 'complete-1', 600);
+    await state.create({ input: 'in.csv', output: 'out/' });
+    expect(await state.batchDone('complete-1.b0')).toBe(false);
+    expect(await state.splitFinished(2)).toBe(false);
+    expect(await state.batchDone('complete-1.b1')).toBe(true);
+    // Its worker died before queueing the aggregate; the re-run of the batch finishes it again.
+    expect(await state.batchDone('complete-1.b1')).toBe(true);
+    expect(await state.doneCount()).toBe(2);
+  });
+
+  it('is answered to a split that finishes after its batches, and again to the split’s re-run', async () => {
+    const state = new ListState(redis, prefix, 'complete-2', 600);
+    await state.create({ input: 'in.csv', output: 'out/' });
+    expect(await state.batchDone('complete-2.b0')).toBe(false);
+    expect(await state.splitFinished(1)).toBe(true);
+    expect(await state.splitFinished(1)).toBe(true);
+  });
+
+  it('is not answered while a batch is missing', async () => {
+    const state = new ListState(redis, prefix, 'complete-3', 600);
+    await state.create({ input: 'in.csv', output: 'out/' });
+    expect(await state.splitFinished(2)).toBe(false);
+    expect(await state.batchDone('complete-3.b0')).toBe(false);
+    expect(await state.batchDone('complete-3.b0')).toBe(false);
+  });
+});
