@@ -3,6 +3,7 @@ import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
 import { createVerifier } from '../engine/index.js';
 import { errorMessage } from '../errors.js';
+import { createLogger } from '../log.js';
 import { assertRedis } from '../redis/connect.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
@@ -68,7 +69,8 @@ export async function runStatus(cfg: Config, listId: string): Promise<number> {
 
 export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<number> {
   await assertRedis(cfg);
-  const svc = new ListwashService(cfg);
+  // Its log (LISTWASH_LOG_LEVEL, LISTWASH_LOG_FORMAT) on stderr: list events, batches, errors.
+  const svc = new ListwashService(cfg, { logger: createLogger(cfg) });
   await svc.startWorkers(sel);
   // The signal handlers are in place before "running" is printed: whoever waits for that line may stop us at once.
   const stopped = untilSignal();

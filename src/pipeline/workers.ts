@@ -23,6 +23,7 @@ import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
 import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
 import type { RedisClient } from '../redis/connect.js';
+import { isConnectionError } from '../redis/connection-watch.js';
 
 export interface WorkerSelection {
   split?: boolean;
@@ -99,8 +100,9 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   if (sel.aggregate) started.push(new Worker<AggregateJobData>(QUEUES.aggregate, (job) => aggregateProcessor(ctx, job), common(1)));
   if (sel.webhook) started.push(new Worker<WebhookJobData>(QUEUES.webhook, (job, token) => webhookProcessor(ctx, job, token), common(WEBHOOK_CONCURRENCY)));
   for (const w of started) {
-    // A worker-level error (lost Redis connection, …) is reported, not swallowed.
-    w.on('error', (err) => ctx.log.error({ queue: w.name }, `worker error: ${err.message}`));
+    // A worker-level error is reported, not swallowed; a broken connection (the client reconnects by itself) is the
+    // service's connection watch's to report when it stays broken.
+    w.on('error', (err) => (isConnectionError(err) ? ctx.log.debug({ queue: w.name }, `worker connection: ${err.message}`) : ctx.log.error({ queue: w.name }, `worker error: ${err.message}`)));
     w.on('failed', (job, err) => {
       if (!job?.deferredFailure) return;
       endGivenUpJob(ctx, w.name, job, err).catch((e: unknown) => ctx.log.error({ queue: w.name, jobId: job.id }, `ending the work of job ${job.id} given up by BullMQ: ${errorMessage(e)}`));
