@@ -8,7 +8,7 @@ import { assertRedis } from '../redis/connect.js';
 import { ListwashService, type SubmitOptions, type WorkerSelection } from '../pipeline/service.js';
 import { applyFlags, verdict } from '../verdict.js';
 import { doctor, logStartupChecks, reportJson, reportLines, type DoctorOptions } from '../doctor/index.js';
-import { progressLine } from './progress.js';
+import { ProgressLog, progressLine } from './progress.js';
 
 export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: boolean }): Promise<number> {
   await assertRedis(cfg);
@@ -17,14 +17,16 @@ export async function runClean(cfg: Config, opts: SubmitOptions, ui: { quiet: bo
     await svc.startWorkers({ split: true, probe: true, aggregate: true, webhook: true });
     const { listId, created } = await svc.submit(opts);
     if (!created) process.stderr.write(`list ${listId} exists already; waiting for it instead of processing it again\n`);
-    let lastStatus = '';
+    const log = new ProgressLog();
     const meta = await svc.waitUntilDone(listId, {
       onProgress: (m) => {
         if (ui.quiet) return;
-        // A terminal gets a live line; a log gets one line per status change.
+        // A terminal gets a live line; a log gets a line per status change, and news between them now and then.
         if (process.stderr.isTTY) process.stderr.write(`\r${progressLine(m)}`);
-        else if (m.state !== lastStatus) process.stderr.write(`${progressLine(m).trimEnd()}\n`);
-        lastStatus = m.state;
+        else {
+          const line = log.next(m, Date.now());
+          if (line !== null) process.stderr.write(`${line}\n`);
+        }
       },
     });
     if (!ui.quiet) {
