@@ -2,9 +2,11 @@
  * Worker crashes, again and again: three `listwash worker` processes clean a 20,000-row list while one of
  * them is SIGKILLed every few seconds (and a replacement started each time). The list completes, every
  * input row appears exactly once in report.csv, in input order, and every row's verdict is the one an
- * undisturbed run of the same list against the same world gets. And a batch whose worker dies every time
- * it runs it is given up after BullMQ's stall limit: its list still completes.
+ * undisturbed run of the same list against the same world gets. A worker killed while it writes the files
+ * leaves hidden temp files that the re-run removes (issue 7, item 11). And a batch whose worker dies every
+ * time it runs it is given up after BullMQ's stall limit: its list still completes.
  */
+import { readdir } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { batchJobId } from '../../src/pipeline/names.js';
 import { PipelineFixture, emailCsv } from '../pipeline/pipeline-fixture.js';
@@ -151,6 +153,38 @@ describe('a batch whose worker dies every time it runs it', () => {
       ['a@slow.test', 'unknown'],
       ['b@slow.test', 'unknown'],
     ]);
+    expect(fleet.crashed()).toEqual([]);
+  }, 180_000);
+});
+
+describe('a worker SIGKILLed while it writes a list’s files', () => {
+  it('leaves hidden temp files that the re-run of the aggregate removes; the files are complete (issue 7, item 11)', async () => {
+    const small = { domains: { 'ok.test': { mx: [{ host: 'mx.ok.test', preference: 10 }] } }, hosts: { 'mx.ok.test': { mailboxes: ['u0', 'u2'] } } };
+    const { fx, fleet } = await setUp(small, 1, 4);
+    // Many rows, few addresses: probed at once, written for a while.
+    const emails = Array.from({ length: 150_000 }, (_, i) => `u${i % 4}@ok.test`);
+    const { listId, output } = await fx.submit('agg-kill', emailCsv(emails));
+    const hidden = async () => {
+      try {
+        return (await readdir(output)).filter((n) => n.startsWith('.'));
+      } catch (err) {
+        // Not there before the aggregation makes it.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+    };
+    await waitFor(async () => (await hidden()).some((n) => n.startsWith('.report.csv.')), 60_000, 'the aggregation to write report.csv', 10);
+    await fleet.kill(fleet.alive()[0]!);
+    const left = await hidden();
+    expect(left.filter((n) => /^\.report\.csv\.[0-9a-f]{12}\.tmp$/.test(n))).toHaveLength(1);
+    expect(await fx.svc.state(listId).status()).toBe('aggregating');
+
+    await fleet.start(1);
+    await fx.waitDone(listId, 60_000);
+    expect(await hidden()).toEqual([]);
+    const { rows, summary } = await fx.result(listId, output);
+    expect(rows.map((r) => r.email)).toEqual(emails);
+    expect(summary.rows).toBe(emails.length);
     expect(fleet.crashed()).toEqual([]);
   }, 180_000);
 });
