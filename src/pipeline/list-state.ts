@@ -47,7 +47,7 @@ export interface BatchProgress {
 }
 
 interface ListCommands {
-  lwDedup(key: string, ...args: string[]): Promise<number[]>;
+  lwDedup(key: string, chunk: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, guardField: string, guardValue: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
@@ -199,10 +199,13 @@ export class ListState {
     await this.redis.del(this.keys.seen);
   }
 
-  /** For each dedup key: true if this split run sees it for the first time. */
-  async dedup(keys: string[]): Promise<boolean[]> {
+  /**
+   * For each dedup key: true if this split run sees it for the first time. `chunk` numbers the call within the run:
+   * asked again with the same number (a command resent after a broken connection), the answer is the same.
+   */
+  async dedup(keys: string[], chunk: number): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const r = await this.redis.lwDedup(this.keys.seen, ...keys);
+    const r = await this.redis.lwDedup(this.keys.seen, String(chunk), ...keys);
     return r.map((x) => x === 1);
   }
 
