@@ -9,8 +9,11 @@
  * The files appear all together or not at all (a `ResultSet`): they are staged while written and put
  * in place at the end, `summary.json` last — a list's files are complete when `summary.json` exists.
  * A failure (or the list cancelled meanwhile) removes what was written and fails the aggregate with
- * the store's typed error.
+ * the store's typed error. Of two runs that overlap (a worker that lost its job's lock still at work
+ * while the job runs again elsewhere) the later one writes the files and finishes the list; the earlier
+ * one stops with `LIST_ENDED`, removing only its own temporary data.
  */
+import { randomUUID } from 'node:crypto';
 import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
@@ -78,6 +81,8 @@ export interface AggregateDeps {
   state: ListState;
   /** Extra summary fields (settings used, throttle stats). */
   summaryExtras?: () => Promise<Record<string, unknown>>;
+  /** This run's claim on the list (see `ListState.claimAggregation`); pass it on to `ListLifecycle.done`. Default: a new one. */
+  run?: string;
 }
 
 export interface Summary {
@@ -372,9 +377,10 @@ async function splitList(listId: string, state: ListState): Promise<{ meta: List
 
 /**
  * Read the input again and write every row into `set`, looking up verdicts a few batches ahead. Looks every
- * {@link STOP_CHECK_ROWS} rows whether the list was cancelled meanwhile (`LIST_ENDED`: nothing is written).
+ * {@link STOP_CHECK_ROWS} rows whether the list was cancelled meanwhile, or another aggregation run `run` has taken
+ * over (`LIST_ENDED`: nothing is written).
  */
-async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps): Promise<RowWriter> {
+async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps, run: string): Promise<RowWriter> {
   const writer = await RowWriter.open(set, dialect, meta.escapeFormulas === 'true');
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const keys: string[] = [];
@@ -392,7 +398,7 @@ async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, de
     await writer.write(batch);
     if ((sinceCheck += batch.rows.length) >= STOP_CHECK_ROWS) {
       sinceCheck = 0;
-      await deps.state.assertActive();
+      await deps.state.assertAggregation(run);
     }
   };
   for await (const rows of readCsvBatches(input, dialect)) {
@@ -467,25 +473,48 @@ async function writeReportPage(set: ResultSet, summary: Summary): Promise<void> 
 
 export async function runAggregate(listId: string, deps: AggregateDeps): Promise<Summary> {
   const { cfg, state } = deps;
+  const run = deps.run ?? randomUUID();
   const { meta, dialect } = await splitList(listId, state);
-  await state.transition('aggregating', ['probing', 'aggregating']);
+  await state.claimAggregation(run);
   await state.mark('aggregateStartedAt');
 
   const outLoc = parseLocation(meta.output);
   // An error.json of a failed earlier run goes too: these files are the list's result from now on.
   const set = await ResultSet.begin(storeFor(outLoc, cfg), outLoc, OUTPUT_FILES, SUMMARY_FILE, { alsoRemove: [ERROR_FILE] });
   try {
-    const writer = await writeRows(set, meta, dialect, deps);
+    const writer = await writeRows(set, meta, dialect, deps, run);
     await state.mark('aggregateDoneAt');
     const summary = await buildSummary(listId, meta, dialect, writer, deps);
     await writeReportPage(set, summary);
     await set.finish();
-    // A list cancelled meanwhile writes nothing.
-    await state.assertActive();
+    // A list cancelled meanwhile writes nothing; nor does a run that another run has taken over.
+    await state.assertAggregation(run);
     await set.commit(JSON.stringify(summary, null, 2) + '\n', { contentType: 'application/json' });
     return summary;
   } catch (err) {
+    // Taken over (the newer run may have removed this one's temp files, hence any error): the files at the
+    // locations are the newer run's, so only this run's own temp data goes.
+    if (await takenOver(state, run)) {
+      await set.cancel();
+      throw new ListwashError(ErrorCodes.LIST_ENDED, `the aggregation of list ${listId} was taken over by a newer run (this worker lost the job's lock); this run stops here`, {
+        listId,
+        takenOver: true,
+        cause: errorMessage(err),
+      });
+    }
     throw await discardAfter(set, err);
+  }
+}
+
+/** Whether another aggregation run has claimed the list since `run` did. */
+async function takenOver(state: ListState, run: string): Promise<boolean> {
+  try {
+    await state.assertAggregation(run);
+    return false;
+  } catch (e) {
+    // Any other answer (cancelled, state lost, Redis not answering) leaves the run in charge of its own mess: the
+    // caller reports the run's failure, which is what went wrong first.
+    return e instanceof ListwashError && e.details.takenOver === true;
   }
 }
 

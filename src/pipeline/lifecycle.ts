@@ -59,10 +59,14 @@ export class ListLifecycle {
     this.counters = new FleetCounters(redis, cfg.queuePrefix);
   }
 
-  /** The files are written: record the counts, drop per-address results, announce. */
-  async done(state: ListState, counts: FinalCounts, rowsWritten: number): Promise<void> {
+  /**
+   * The files are written: record the counts, drop per-address results, announce. With the aggregation run's
+   * claim (`run`), only while that run still holds the list (else `LIST_ENDED`: a newer run finishes it).
+   */
+  async done(state: ListState, counts: FinalCounts, rowsWritten: number, run?: string): Promise<void> {
     const finishedAt = Date.now();
-    await state.transition('done', ['aggregating'], { finishedAt, rowsWritten, counts: JSON.stringify(counts) });
+    const fields = { finishedAt, rowsWritten, counts: JSON.stringify(counts) };
+    await (run !== undefined ? state.finishAggregation(run, fields) : state.transition('done', ['aggregating'], fields));
     await state.releaseWorkingState();
     await state.touch();
     await this.counters.rowsWritten(counts.byStatus);

@@ -47,9 +47,9 @@ export interface BatchProgress {
 }
 
 interface ListCommands {
-  lwDedup(key: string, ...args: string[]): Promise<number[]>;
+  lwDedup(key: string, chunk: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, held: string, waits: string, batchId: string, total: string, now: string): Promise<number>;
-  lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, ...pairs: string[]): Promise<[number, string?]>;
+  lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, guardField: string, guardValue: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
 }
 type ScriptRedis = RedisClient & ListCommands;
@@ -156,12 +156,41 @@ export class ListState {
     await this.update('nx', '', { [field]: at });
   }
 
-  private async update(mode: 'set' | 'nx', allowed: string, fields: Record<string, string | number>): Promise<void> {
+  /**
+   * An aggregation run claims the list (moving it to `aggregating`): the last run to claim it is the one that may
+   * publish its files and finish it. Runs overlap when a worker loses its job's lock while it still works (a stalled
+   * job runs again elsewhere): the earlier run then stops (`assertAggregation`) instead of both writing the files.
+   */
+  async claimAggregation(run: string): Promise<void> {
+    await this.transition('aggregating', ['probing', 'aggregating'], { aggregateRun: run });
+  }
+
+  /**
+   * Throws `LIST_ENDED` when the list is no longer `aggregating` (cancelled, failed) or another aggregation run has
+   * claimed it since `run` did; `LIST_STATE_LOST` when it has no state.
+   */
+  async assertAggregation(run: string): Promise<void> {
+    await this.update('set', 'aggregating', {}, { field: 'aggregateRun', value: run });
+  }
+
+  /** Move the list from `aggregating` to `done` with `fields`, if the aggregation run `run` still holds it (else `LIST_ENDED`). */
+  async finishAggregation(run: string, fields: Record<string, string | number>): Promise<void> {
+    await this.update('set', 'aggregating', { ...fields, status: 'done' }, { field: 'aggregateRun', value: run });
+  }
+
+  private async update(mode: 'set' | 'nx', allowed: string, fields: Record<string, string | number>, guard?: { field: string; value: string }): Promise<void> {
     const pairs = Object.entries(fields).flatMap(([k, v]) => [k, String(v)]);
-    const [r, current] = await this.redis.lwUpdate(this.keys.meta, mode, allowed, ...pairs);
+    const [r, current] = await this.redis.lwUpdate(this.keys.meta, mode, allowed, guard?.field ?? '', guard?.value ?? '', ...pairs);
     if (r === 0) throw this.lostError();
     if (r === 2) {
       throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${this.listId} is ${current || 'in no status'}; its work stops here`, { listId: this.listId, status: current ?? null });
+    }
+    if (r === 3) {
+      throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${this.listId}: another run has taken over (${guard?.field} is ${current || 'unset'}); this one stops here`, {
+        listId: this.listId,
+        status: 'aggregating',
+        takenOver: true,
+      });
     }
   }
 
@@ -170,10 +199,13 @@ export class ListState {
     await this.redis.del(this.keys.seen);
   }
 
-  /** For each dedup key: true if this split run sees it for the first time. */
-  async dedup(keys: string[]): Promise<boolean[]> {
+  /**
+   * For each dedup key: true if this split run sees it for the first time. `chunk` numbers the call within the run:
+   * asked again with the same number (a command resent after a broken connection), the answer is the same.
+   */
+  async dedup(keys: string[], chunk: number): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const r = await this.redis.lwDedup(this.keys.seen, ...keys);
+    const r = await this.redis.lwDedup(this.keys.seen, String(chunk), ...keys);
     return r.map((x) => x === 1);
   }
 
@@ -181,12 +213,15 @@ export class ListState {
     await this.redis.del(this.keys.seen);
   }
 
-  /** The split finished with `total` batches. True if the list is complete now (aggregate it). */
+  /**
+   * The split finished with `total` batches. True if the list is complete now: queue its aggregate (idempotent: the
+   * job id). Also true again for a re-run (the first caller may have died before queueing it).
+   */
   async splitFinished(total: number): Promise<boolean> {
     return this.complete('', String(total));
   }
 
-  /** A batch is finished. True exactly once per list: when it completes the list. */
+  /** A batch is finished. True when the list is complete (every batch done): queue its aggregate, as for `splitFinished`. */
   async batchDone(batchId: string): Promise<boolean> {
     return this.complete(batchId, '');
   }

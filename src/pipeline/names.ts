@@ -23,7 +23,7 @@ export function listKeys(keyPrefix: string, listId: string) {
   return {
     /** Hash: the list's metadata, counters, timings, settings. */
     meta: `${base}:meta`,
-    /** Set: dedup keys seen by the current split run. */
+    /** Hash: dedup keys seen by the current split run → the number of the chunk that saw each first. */
     seen: `${base}:seen`,
     /** Hash: dedup key → encoded verdict. */
     results: `${base}:results`,

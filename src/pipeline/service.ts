@@ -16,6 +16,7 @@ import { createVerifier, type DomainVerifier } from '../engine/index.js';
 import { ErrorCodes, ListwashError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createRedis, type RedisClient } from '../redis/connect.js';
+import { ConnectionWatch, isConnectionError } from '../redis/connection-watch.js';
 import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { FleetCounters } from './fleet-counters.js';
@@ -141,6 +142,8 @@ export class ListwashService {
   private webhookDelivery: { delivery: WebhookDelivery; links: FileLinks } | null = null;
   private verifier: Promise<DomainVerifier> | null = null;
   private readonly ownsRedis: boolean;
+  /** Says when a Redis connection stays lost (and when it is back). */
+  private readonly connections: ConnectionWatch;
   /** This process among the workers: `<hostname>:<pid>`. Also the throttle's lease holder id. */
   readonly workerName = `${hostname()}:${process.pid}`;
 
@@ -158,9 +161,12 @@ export class ListwashService {
     this.probeQueue = new Queue<ProbeJobData>(QUEUES.probe, { ...common, defaultJobOptions: PROBE_JOB_OPTIONS });
     this.aggregateQueue = new Queue<AggregateJobData>(QUEUES.aggregate, { ...common, defaultJobOptions: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, ...kept } });
     this.webhookQueue = new Queue<WebhookJobData>(QUEUES.webhook, { ...common, defaultJobOptions: { attempts: 12, backoff: { type: 'exponential', delay: 5000 }, ...kept } });
+    this.connections = new ConnectionWatch(this.log);
+    this.connections.watch(this.redis, 'main');
     for (const q of [this.splitQueue, this.probeQueue, this.aggregateQueue, this.webhookQueue]) {
-      // Reported, not thrown (an 'error' event without a listener would crash the process).
-      q.on('error', (err) => this.log.warn({ queue: q.name }, `queue error: ${err.message}`));
+      // Reported, not thrown (an 'error' event without a listener would crash the process). A broken connection is
+      // the connection watch's to report, once and only when it stays broken.
+      q.on('error', (err) => (isConnectionError(err) ? this.log.debug({ queue: q.name }, `queue connection: ${err.message}`) : this.log.warn({ queue: q.name }, `queue error: ${err.message}`)));
     }
     this.lifecycle = new ListLifecycle(this.redis, cfg, this.webhookQueue, this.log);
     this.verdictCache = verdictCacheFromConfig(cfg, this.redis, verdictCacheKeyPrefix(cfg.queuePrefix));
@@ -458,6 +464,7 @@ export class ListwashService {
         connection: () => {
           const r = createRedis(this.cfg, { name: `listwash:${this.workerName}:worker` });
           this.extraRedis.push(r);
+          this.connections.watch(r, 'worker');
           return r;
         },
         workerName: this.workerName,
@@ -483,6 +490,7 @@ export class ListwashService {
     // a listener) or reject unhandled — a worker stopped right after it started, a service closed right
     // after a refused submit. Bounded, for a Redis that does not answer.
     await Promise.all([...this.workers, ...queues].map((q) => within(q.waitUntilReady(), 2000, () => undefined)));
+    this.connections.close();
     await Promise.all(this.workers.map((w) => w.close()));
     this.stopWatch.close();
     await this.verifyRequests.close();

@@ -107,6 +107,8 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   const buckets = new Map<string, { addresses: string[]; utf8: number[] }>();
   let buffered = 0;
   let chunk: Pending[] = [];
+  /** Dedup round trips so far: each one's number makes it idempotent. */
+  let chunks = 0;
   const jobs: { name: string; data: ProbeJobData; opts: NonNullable<SplitDeps['probeJobOptions']> }[] = [];
   const adds = new OrderedWindow<unknown>(ADDS_AHEAD);
   const dedups = new OrderedWindow<{ chunk: Pending[]; fresh: boolean[] }>(DEDUP_AHEAD);
@@ -160,7 +162,7 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
     if (chunk.length === 0) return;
     const c = chunk;
     chunk = [];
-    const done = await dedups.push(state.dedup(c.map((p) => p.address)).then((fresh) => ({ chunk: c, fresh })));
+    const done = await dedups.push(state.dedup(c.map((p) => p.address), chunks++).then((fresh) => ({ chunk: c, fresh })));
     if (done) await place(done.value.chunk, done.value.fresh);
   };
 

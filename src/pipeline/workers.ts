@@ -4,6 +4,7 @@
  * Each processor is a thin wrapper: it runs its stage and decides what a failure means for the list
  * (retry, give up the batch, or fail the list), through the list's lifecycle.
  */
+import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job, type Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { DomainVerifier } from '../engine/index.js';
@@ -22,6 +23,7 @@ import { runSplit } from './split.js';
 import type { ListStopWatch } from './stop-watch.js';
 import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
 import type { RedisClient } from '../redis/connect.js';
+import { isConnectionError } from '../redis/connection-watch.js';
 
 export interface WorkerSelection {
   split?: boolean;
@@ -59,6 +61,9 @@ export interface WorkerContext {
   webhooks(): WebhookDelivery;
 }
 
+/** Times a job may stall (its worker died or lost the lock) and run again; one more and BullMQ fails it (see `endGivenUpJob`). */
+const MAX_STALLED = 3;
+
 /** Webhook jobs one process runs at once (each is one HTTP request at most). */
 const WEBHOOK_CONCURRENCY = 8;
 
@@ -82,7 +87,7 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   const common = (concurrency: number) => ({
     connection: ctx.connection() as unknown as ConnectionOptions,
     prefix: ctx.cfg.queuePrefix,
-    maxStalledCount: 3,
+    maxStalledCount: MAX_STALLED,
     stalledInterval: ctx.cfg.stalledIntervalMs,
     lockDuration: ctx.cfg.lockDurationMs,
     // Recorded on every job this process takes (BullMQ's `processedBy`) and names its Redis connections.
@@ -95,10 +100,38 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   if (sel.aggregate) started.push(new Worker<AggregateJobData>(QUEUES.aggregate, (job) => aggregateProcessor(ctx, job), common(1)));
   if (sel.webhook) started.push(new Worker<WebhookJobData>(QUEUES.webhook, (job, token) => webhookProcessor(ctx, job, token), common(WEBHOOK_CONCURRENCY)));
   for (const w of started) {
-    // A worker-level error (lost Redis connection, …) is reported, not swallowed.
-    w.on('error', (err) => ctx.log.error({ queue: w.name }, `worker error: ${err.message}`));
+    // A worker-level error is reported, not swallowed; a broken connection (the client reconnects by itself) is the
+    // service's connection watch's to report when it stays broken.
+    w.on('error', (err) => (isConnectionError(err) ? ctx.log.debug({ queue: w.name }, `worker connection: ${err.message}`) : ctx.log.error({ queue: w.name }, `worker error: ${err.message}`)));
+    w.on('failed', (job, err) => {
+      if (!job?.deferredFailure) return;
+      endGivenUpJob(ctx, w.name, job, err).catch((e: unknown) => ctx.log.error({ queue: w.name, jobId: job.id }, `ending the work of job ${job.id} given up by BullMQ: ${errorMessage(e)}`));
+    });
   }
   return started;
+}
+
+/**
+ * A job BullMQ failed without running it: its worker stopped holding it (killed, or its lock expired) more often
+ * than `maxStalledCount` allows — a batch that crashes every worker that runs it must not take the fleet down, nor
+ * leave its list waiting for ever. The processor never saw this run, so the job's end is recorded here: a batch is
+ * given up (its addresses end unknown, the list completes), a split or an aggregate fails its list.
+ */
+async function endGivenUpJob(ctx: WorkerContext, queue: string, job: Job, err: Error): Promise<void> {
+  const reason = new ListwashError(ErrorCodes.JOB_FAILED, `job ${job.id} given up: the worker running it stopped ${MAX_STALLED + 1} times (crashed or lost its lock): ${err.message}`, { jobId: job.id });
+  const data = job.data as Partial<ProbeJobData> & Partial<SplitJobData> & Partial<AggregateJobData>;
+  if (typeof data.listId !== 'string' || !LIST_ID_RE.test(data.listId)) return;
+  const state = ctx.state(data.listId);
+  try {
+    if (queue === QUEUES.probe && typeof data.batchId === 'string') {
+      ctx.log.error({ listId: data.listId, batchId: data.batchId }, `batch given up: ${reason.message}`);
+      await abandonBatch({ listId: data.listId, batchId: data.batchId }, reason, { state, aggregateQueue: ctx.aggregateQueue });
+    } else if (queue === QUEUES.split || queue === QUEUES.aggregate) {
+      await ctx.lifecycle.fail(state, reason);
+    }
+  } catch (e) {
+    if (!isStop(e)) throw e;
+  }
 }
 
 /**
@@ -197,12 +230,16 @@ async function aggregateProcessor(ctx: WorkerContext, job: Job<AggregateJobData>
       await state.transition('done', ['probing'], { finishedAt: Date.now() });
       return { verify: true };
     }
+    // This run's claim: when the job runs twice at once (its lock lost by a worker that is still at work), the
+    // later run writes the files and finishes the list, the earlier one stops quietly.
+    const run = randomUUID();
     const summary = await runAggregate(job.data.listId, {
       cfg: ctx.cfg,
       state,
+      run,
       summaryExtras: async () => ({ settings: JSON.parse((await state.meta())?.settings ?? '{}') as unknown, throttle: (await ctx.throttleStats()) ?? null }),
     });
-    await ctx.lifecycle.done(state, { byStatus: summary.byStatus, byReason: summary.byReason, byBounceRisk: summary.byBounceRisk }, summary.rows);
+    await ctx.lifecycle.done(state, { byStatus: summary.byStatus, byReason: summary.byReason, byBounceRisk: summary.byBounceRisk }, summary.rows, run);
     return { rows: summary.rows };
   } catch (err) {
     if (isStop(err)) return { stopped: errorMessage(err) };

@@ -103,6 +103,28 @@ export class ResultSet {
   }
 
   /**
+   * Stop the writes in flight and remove their temp data, without touching the set's locations: for a run that another
+   * run of the same set has taken over (what is at the locations is the other run's).
+   * @throws ListwashError `STORAGE_IO` naming the temp data that could not be removed.
+   */
+  async cancel(): Promise<void> {
+    const problems: string[] = [];
+    for (const { staged } of this.files) {
+      try {
+        await staged.cancel();
+      } catch (err) {
+        problems.push(errorMessage(err));
+      }
+    }
+    if (problems.length > 0) {
+      throw new ListwashError(ErrorCodes.STORAGE_IO, `temporary data under ${displayLocation(this.prefix)} could not all be removed: ${problems.join('; ')}`, {
+        url: this.prefix.url,
+        problems,
+      });
+    }
+  }
+
+  /**
    * After a failure (before the marker was written): cancel the writes in flight and remove what this run wrote.
    * @throws ListwashError `STORAGE_IO` naming what could not be removed (the set is still incomplete: no marker).
    */

@@ -4,14 +4,10 @@
  * separate service, as `listwash worker` would be), a local root with a keys file, and captured logs.
  * Every test file of `test/api/` starts its environment here and closes it in `afterAll`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startApiServer, type RunningApi } from '../../src/api/server.js';
 import { ListwashClient } from '../../src/client/index.js';
@@ -20,6 +16,7 @@ import { ListwashService } from '../../src/pipeline/service.js';
 import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
 import { dropKeys, pipelineEnv, testPrefix, useS3rverCredentials } from '../pipeline/helpers.js';
 import { startS3rver, TEST_BUCKET, type RunningS3rver } from '../storage/s3rver-helper.js';
+import { freePort, startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.js';
 
 /** Tokens of the fixture's keys (never to be seen in logs or answers). */
 export const TOKENS = {
@@ -168,56 +165,4 @@ export async function errorOf(res: Response): Promise<{ status: number; code: st
 
 export { TEST_BUCKET };
 
-/** A free loopback TCP port (bound and released). */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-/** A private `redis-server` on a loopback port (no persistence), for outage tests. */
-export interface PrivateRedis {
-  url: string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-}
-
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  let proc: ChildProcess | null = null;
-  const url = `redis://127.0.0.1:${port}`;
-  /** Start it (a no-op while it runs). */
-  const start = async () => {
-    if (proc && proc.exitCode === null) return;
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    // A refused connection is reported by connect() below; the event would only repeat it.
-    probe.on('error', () => undefined);
-    try {
-      for (let i = 0; ; i++) {
-        try {
-          await probe.connect();
-          await probe.ping();
-          return;
-        } catch (err) {
-          if (i > 50) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    } finally {
-      probe.disconnect();
-    }
-  };
-  const stop = async () => {
-    const p = proc;
-    proc = null;
-    if (!p || p.exitCode !== null) return;
-    p.kill('SIGKILL');
-    await once(p, 'exit');
-  };
-  await start();
-  return { url, start, stop };
-}
+export { freePort, startPrivateRedis, type PrivateRedis };

@@ -124,7 +124,7 @@ describe('dependencies that fail', () => {
     } finally {
       await redis.start(); // a no-op when the test got as far as restarting it
       await f.close();
-      await redis.stop();
+      await redis.destroy();
     }
   });
 

@@ -296,6 +296,9 @@ describe('a list in progress on a worker process', () => {
     await expect(readdir(output)).rejects.toThrow(/ENOENT/);
     expect(await cli(['cancel', listId])).toMatchObject({ status: 0, stdout: `list ${listId} had already ended (cancelled); nothing to cancel\n` });
     failedWith(await cli(['download', listId]), 'LIST_NOT_DONE');
+    // The worker's log (stderr, not a terminal: JSON lines) says what it did with the list, by list id.
+    const logged = workers[0]!.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; listId?: string; rows?: number });
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'list split', listId, rows: 120 }));
   });
 
   it('delete of a running list: cancelled, then no Redis key of it left', async () => {

@@ -41,7 +41,8 @@ export async function startWorkerProcess(env: Record<string, string>, args: stri
   };
   child.stderr!.on('data', (b: Buffer) => (w.stderr += b.toString()));
   try {
-    await waitFor(() => w.stderr.includes(' running ') || !w.alive(), 20_000, `worker ${child.pid} to start`);
+    // Generous: several processes starting at once on a loaded 2-core machine take a while to load.
+    await waitFor(() => w.stderr.includes(' running ') || !w.alive(), 60_000, `worker ${child.pid} to start`);
   } catch (err) {
     child.kill('SIGKILL');
     await w.exit;
@@ -55,6 +56,61 @@ export async function startWorkerProcess(env: Record<string, string>, args: stri
 export async function killWorkerProcesses(procs: readonly WorkerProc[]): Promise<void> {
   for (const p of procs) if (p.alive()) p.child.kill('SIGKILL');
   await Promise.all(procs.map((p) => p.exit));
+}
+
+/**
+ * A fleet of `workers/all.ts` processes sharing one environment: start some, SIGKILL one and start its
+ * replacement, stop them all. Remembers every process it started (killed ones too) with its stderr.
+ */
+export class WorkerFleet {
+  /** Every process started so far, in start order. */
+  readonly procs: WorkerProc[] = [];
+  /** The processes this fleet SIGKILLed on purpose. */
+  readonly killed = new Set<WorkerProc>();
+
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly args: string[] = [],
+  ) {}
+
+  /** Start `n` more workers (in parallel); resolves once each says it is running. */
+  async start(n: number): Promise<WorkerProc[]> {
+    const settled = await Promise.allSettled(Array.from({ length: n }, () => startWorkerProcess(this.env, this.args)));
+    const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    // Those that started are the fleet's (stopped by `stop()`) even when another one failed.
+    this.procs.push(...started);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return started;
+  }
+
+  /** The workers running now. */
+  alive(): WorkerProc[] {
+    return this.procs.filter((p) => p.alive());
+  }
+
+  /** SIGKILL `victim` and wait until it has exited. */
+  async kill(victim: WorkerProc): Promise<void> {
+    this.killed.add(victim);
+    victim.child.kill('SIGKILL');
+    await victim.exit;
+  }
+
+  /** Workers that exited without being killed by this fleet or stopped by `stop()`: crashes. */
+  crashed(): WorkerProc[] {
+    return this.procs.filter((p) => !p.alive() && !this.killed.has(p));
+  }
+
+  /** Everything the workers wrote to stderr, each line prefixed with its worker's name. */
+  stderr(): string {
+    return this.procs.map((p) => p.stderr.replace(/^(?=.)/gm, `[${p.name}] `)).join('');
+  }
+
+  /** SIGKILL every worker still running. */
+  async stop(): Promise<void> {
+    for (const p of this.alive()) this.killed.add(p);
+    await killWorkerProcesses(this.procs);
+  }
 }
 
 export interface CliResult {

@@ -7,8 +7,9 @@ import { positiveInteger, WORKER_KINDS, workerKinds, type WorkerKind } from '../
 
 export async function runWorker(cfg: Config, sel: WorkerSelection): Promise<number> {
   await requireRedis(cfg);
-  const [{ ListwashService }, { logStartupChecks }] = await Promise.all([import('../../pipeline/service.js'), import('../../doctor/index.js')]);
-  const svc = new ListwashService(cfg);
+  const [{ ListwashService }, { logStartupChecks }, { createLogger }] = await Promise.all([import('../../pipeline/service.js'), import('../../doctor/index.js'), import('../../log.js')]);
+  // Its log (LISTWASH_LOG_LEVEL, LISTWASH_LOG_FORMAT) on stderr: list events, batches, throttle signals, errors.
+  const svc = new ListwashService(cfg, { logger: createLogger(cfg) });
   await svc.startWorkers(sel);
   // The signal handlers are in place before "running" is printed: whoever waits for that line may stop us at once.
   const stopped = untilSignal();

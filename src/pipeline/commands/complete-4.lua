@@ -12,7 +12,9 @@
     ARGV[3] now (ms), recorded as `aggregateQueuedAt`
   Output:
     -1 the list has no state (deleted, expired or lost): nothing written
-    1 exactly once per list: when the split has finished and every batch is done (aggregate it)
+    1 the split has finished and every batch is done: (re)queue the aggregate. Not only the first time: a
+      worker killed between this answer and queueing the aggregate must not leave the list waiting for
+      ever, so the batch's re-run queues it again (the aggregate job's id makes that a no-op otherwise)
     0 otherwise
 ]]
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -25,5 +27,5 @@ if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'batches', ARGV[2]) end
 local total = redis.call('HGET', KEYS[1], 'batches')
 if not total then return 0 end
 if redis.call('SCARD', KEYS[2]) < tonumber(total) then return 0 end
-if redis.call('HSETNX', KEYS[1], 'aggregateQueuedAt', ARGV[3]) == 1 then return 1 end
-return 0
+redis.call('HSETNX', KEYS[1], 'aggregateQueuedAt', ARGV[3])
+return 1
