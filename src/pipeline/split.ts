@@ -128,7 +128,7 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   let buffered = 0;
   let chunk: Pending[] = [];
   const jobs: ProbeJob[] = [];
-  const dispatch = batchDispatcher(data.listId, deps);
+  const { dispatch, prefetch } = batchDispatcher(data.listId, deps);
   const adds = new OrderedWindow<unknown>(ADDS_AHEAD);
   const dedups = new OrderedWindow<{ chunk: Pending[]; fresh: boolean[] }>(DEDUP_AHEAD);
 
@@ -168,7 +168,10 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
       }
       s.unique++;
       let b = buckets.get(p.domain);
-      if (!b) buckets.set(p.domain, (b = { addresses: [], utf8: [] }));
+      if (!b) {
+        buckets.set(p.domain, (b = { addresses: [], utf8: [] }));
+        prefetch(p.domain);
+      }
       if (p.utf8) b.utf8.push(b.addresses.length);
       b.addresses.push(p.address);
       buffered++;
@@ -223,14 +226,16 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
 
 /** Domains whose answer is kept for the batches that follow (a large domain's batches ask once). */
 const ROUTES_KEPT = 10_000;
+/** DNS questions asked ahead (when a domain is first seen, long before its batch leaves) at once, at most. */
+const PREFETCH_AHEAD = 256;
 
 /**
  * Batch jobs out: those of domains without a mail route are ended here (their DNS answer recorded as their
  * verdicts, the batches counted done); the others are added to the probe queue.
  */
-function batchDispatcher(listId: string, deps: SplitDeps): (jobs: ProbeJob[]) => Promise<unknown> {
+function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: ProbeJob[]) => Promise<unknown>; prefetch: (domain: string) => void } {
   const { deadEnd } = deps;
-  if (!deadEnd) return (jobs) => deps.probeQueue.addBulk(jobs);
+  if (!deadEnd) return { dispatch: (jobs) => deps.probeQueue.addBulk(jobs), prefetch: () => undefined };
   const routes = new Map<string, Promise<((address: string) => AddressOutcome) | null>>();
   const routeOf = (domain: string) => {
     let r = routes.get(domain);
@@ -240,8 +245,18 @@ function batchDispatcher(listId: string, deps: SplitDeps): (jobs: ProbeJob[]) =>
     }
     return r;
   };
+  let ahead = 0;
+  /** Ask now, so the answer is there when the domain's batch leaves (a failure is seen, and thrown, there). */
+  const prefetch = (domain: string) => {
+    if (ahead >= PREFETCH_AHEAD || routes.has(domain)) return;
+    ahead++;
+    routeOf(domain).then(
+      () => ahead--,
+      () => ahead--,
+    );
+  };
   let probeMarked = false;
-  return async (jobs) => {
+  const dispatch = async (jobs: ProbeJob[]) => {
     const ends = await Promise.all(jobs.map((j) => routeOf(j.data.domain)));
     const live = jobs.filter((_, i) => ends[i] === null);
     const dead = jobs.flatMap((j, i) => {
@@ -287,6 +302,7 @@ function batchDispatcher(listId: string, deps: SplitDeps): (jobs: ProbeJob[]) =>
     };
     await Promise.all([live.length > 0 ? deps.probeQueue.addBulk(live) : undefined, endDead()]);
   };
+  return { dispatch, prefetch };
 }
 
 export async function enqueueAggregate(queue: Queue<AggregateJobData>, listId: string): Promise<void> {

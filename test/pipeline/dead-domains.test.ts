@@ -5,6 +5,11 @@
  * itself: they never become probe jobs. Through the real pipeline.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, ListwashError } from '../../src/errors.js';
+import { runSplit } from '../../src/pipeline/split.js';
 import { verdict } from '../../src/verdict.js';
 import { emailCsv, PipelineFixture } from './pipeline-fixture.js';
 
@@ -99,5 +104,41 @@ describe('domains without a mail route', () => {
     expect(probed).toEqual(['broken.test']);
     expect(list.rows.map((r) => `${r.email} ${r.status}/${r.reason}`)).toEqual(['a@broken.test unknown/temporary_failure', 'b@gone.test undeliverable/no_domain']);
     expect(list.summary.batches).toBe(2);
+  });
+
+  it('a list cancelled while the split ends dead batches gets none of their verdicts, and the split stops', async () => {
+    const listId = `dead-cancel-${process.pid}-${Date.now()}`;
+    const input = join(tmpdir(), `${listId}.csv`);
+    await writeFile(input, emailCsv(['a@gone.test', 'b@gone.test', 'c@gone.test']));
+    const state = fx.svc.state(listId);
+    await state.create({ input, output: join(tmpdir(), `${listId}-out/`) });
+    const probed = probeJobDomains();
+    const gone = verdict('no_domain', { smtpReply: 'DNS: gone.test does not exist (NXDOMAIN)' });
+    const split = runSplit(
+      { version: 1, listId, input, output: join(tmpdir(), `${listId}-out/`) },
+      {
+        cfg: fx.cfg,
+        state,
+        probeQueue: fx.svc.probeQueue,
+        aggregateQueue: fx.svc.aggregateQueue,
+        // the list is cancelled while DNS answers
+        deadEnd: async () => {
+          await state.transition('cancelled', ['splitting']);
+          return (address) => ({ address, kind: 'final', verdict: gone });
+        },
+      },
+      { batchSize: 2 },
+    );
+
+    const err = await split.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ListwashError);
+    expect((err as ListwashError).code).toBe(ErrorCodes.LIST_ENDED);
+    expect(await state.results(['a@gone.test', 'b@gone.test', 'c@gone.test'])).toEqual([null, null, null]);
+    expect(await state.doneCount()).toBe(0);
+    expect(probed).toEqual([]);
+    await state.destroy();
   });
 });
