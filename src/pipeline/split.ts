@@ -228,6 +228,8 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
 const ROUTES_KEPT = 10_000;
 /** DNS questions asked ahead (when a domain is first seen, long before its batch leaves) at once, at most. */
 const PREFETCH_AHEAD = 256;
+/** Addresses of dead batches recorded in one round trip, at most (a batch is never cut). */
+const DEAD_GROUP = 10_000;
 
 /**
  * Batch jobs out: those of domains without a mail route are ended here (their DNS answer recorded as their
@@ -273,32 +275,37 @@ function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: Pr
       }
       const verifiedAt = Date.now();
       const memo = new Map<Verdict, string>();
-      const finals: Verdict[] = [];
-      const remembered: { address: string; verdict: Verdict; verifiedAt: number }[] = [];
-      const batches = dead.map(({ data, end }) => {
-        const results = new Map<string, string>();
-        const progress: BatchProgress = { final: 0, byStatus: {}, byReason: {} };
-        for (const address of data.addresses) {
-          const o = end(address);
-          if (o.kind !== 'final') throw new Error(`split: dead end of ${data.domain} gave a ${o.kind} outcome`);
-          const v = o.verdict;
-          let e = memo.get(v);
-          if (e === undefined) memo.set(v, (e = encodeVerdict(v, verifiedAt)));
-          results.set(address, e);
-          progress.final++;
-          progress.byStatus[v.status] = (progress.byStatus[v.status] ?? 0) + 1;
-          progress.byReason[v.reason] = (progress.byReason[v.reason] ?? 0) + 1;
-          finals.push(v);
-          if (deps.verdictCache) remembered.push({ address, verdict: v, verifiedAt });
+      // Recorded in groups of at most DEAD_GROUP addresses, one after the other: what waits for Redis stays small.
+      for (let from = 0; from < dead.length; ) {
+        const finals: Verdict[] = [];
+        const remembered: { address: string; verdict: Verdict; verifiedAt: number }[] = [];
+        const batches: { batchId: string; progress: BatchProgress; results: Map<string, string> }[] = [];
+        for (; from < dead.length && (finals.length === 0 || finals.length + (dead[from]?.data.addresses.length ?? 0) <= DEAD_GROUP); from++) {
+          const { data, end } = dead[from] as (typeof dead)[number];
+          const results = new Map<string, string>();
+          const progress: BatchProgress = { final: 0, byStatus: {}, byReason: {} };
+          for (const address of data.addresses) {
+            const o = end(address);
+            if (o.kind !== 'final') throw new Error(`split: dead end of ${data.domain} gave a ${o.kind} outcome`);
+            const v = o.verdict;
+            let e = memo.get(v);
+            if (e === undefined) memo.set(v, (e = encodeVerdict(v, verifiedAt)));
+            results.set(address, e);
+            progress.final++;
+            progress.byStatus[v.status] = (progress.byStatus[v.status] ?? 0) + 1;
+            progress.byReason[v.reason] = (progress.byReason[v.reason] ?? 0) + 1;
+            finals.push(v);
+            if (deps.verdictCache) remembered.push({ address, verdict: v, verifiedAt });
+          }
+          batches.push({ batchId: data.batchId, progress, results });
         }
-        return { batchId: data.batchId, progress, results };
-      });
-      const [complete] = await Promise.all([
-        deps.state.recordDoneBatches(batches),
-        deps.verdictCache?.store(remembered, verifiedAt),
-        deps.counters?.probeRun(finals, {}),
-      ]);
-      if (complete) await enqueueAggregate(deps.aggregateQueue, listId);
+        const [complete] = await Promise.all([
+          deps.state.recordDoneBatches(batches),
+          deps.verdictCache?.store(remembered, verifiedAt),
+          deps.counters?.probeRun(finals, {}),
+        ]);
+        if (complete) await enqueueAggregate(deps.aggregateQueue, listId);
+      }
     };
     await Promise.all([live.length > 0 ? deps.probeQueue.addBulk(live) : undefined, endDead()]);
   };
