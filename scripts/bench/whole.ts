@@ -1,6 +1,6 @@
 /**
  * The whole-command part of bench:pipeline: `listwash clean` of a list whose domains all answer NXDOMAIN (no SMTP
- * at all: the cost of the pipeline itself — split, probe jobs recording verdicts, aggregate) against a bare
+ * at all: the cost of the pipeline itself — split (which ends dead-domain batches itself), aggregate) against a bare
  * csv-parse → csv-stringify pass over the same file. Each runs in its own process: the bare pass in
  * stage-child.ts, the command as `node bin/listwash.js clean` from a fresh build (`npm run build`, not timed),
  * timed from spawn to exit, its peak RSS taken from getrusage at exit. DNS is the simulated world's (a child
@@ -90,7 +90,7 @@ export async function runWhole(args: readonly string[], cpuProfDir: string | nul
     const summary = JSON.parse(await readFile(join(dir, 'out', 'summary.json'), 'utf8')) as Summary;
     const t = summary.timings;
     out(`  (b) listwash clean: ${fmt(clean.seconds, 2)} s spawn → exit (split ${fmt(t.splitSec ?? 0, 2)} s, probe ${fmt(t.probeSec ?? 0, 2)} s, aggregate ${fmt(t.aggregateSec ?? 0, 2)} s; list created → done ${fmt(t.totalSec ?? 0, 2)} s; CPU ${fmt(clean.cpuMs / 1000, 2)} s), peak RSS ${fmt(clean.peakRss / MB, 0)} MB`);
-    out(`      rows ${summary.rows}, unique ${summary.unique}, batch jobs ${summary.batches}, by reason ${JSON.stringify(summary.byReason)}`);
+    out(`      rows ${summary.rows}, unique ${summary.unique}, batches ${summary.batches} (dead-domain batches are ended by the split: no probe job), by reason ${JSON.stringify(summary.byReason)}`);
     const ratio = clean.seconds / (bare.ms / 1000);
     out(`  listwash clean = ${fmt(ratio)}× bare (CPU time: ${fmt(clean.cpuMs / bare.cpuMs)}× bare's; Redis's own CPU not counted)`);
     out(`  load average at the end: ${loadLine()}`);

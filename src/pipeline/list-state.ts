@@ -248,18 +248,37 @@ export class ListState {
     mx: Record<string, Record<string, number>>;
     wait?: { kind: 'greylist'; retryAt: number } | { kind: 'throttle'; group: string; why: string };
   }): Promise<void> {
-    const p = run.progress;
-    const parts = [`final=${p.final}`];
-    if (p.cacheHits) parts.push(`cacheHits=${p.cacheHits}`);
-    if (p.cacheLookups) parts.push(`cacheLookups=${p.cacheLookups}`);
-    for (const [s, n] of Object.entries(p.byStatus)) if (n) parts.push(`s:${s}=${n}`);
-    for (const [r, n] of Object.entries(p.byReason)) if (n) parts.push(`r:${r}=${n}`);
     const results = [...run.results].flat();
     const mx = Object.entries(run.mx).flatMap(([host, counters]) => Object.entries(counters).flatMap(([k, v]) => (v ? [`${host}|${k}`, v] : [])));
     const wait = run.wait === undefined ? ['', ''] : run.wait.kind === 'greylist' ? ['greylist', run.wait.retryAt] : ['throttle', `${run.wait.group}|${run.wait.why}`];
     const k = this.keys;
-    const recorded = await this.redis.lwRecordRun(k.meta, k.progress, k.results, k.mx, k.waits, k.held, run.batchId, parts.join(','), this.ttlSec, results.length / 2, mx.length / 2, ...wait, ...results, ...mx);
+    const recorded = await this.redis.lwRecordRun(k.meta, k.progress, k.results, k.mx, k.waits, k.held, run.batchId, progressRecord(run.progress), this.ttlSec, results.length / 2, mx.length / 2, ...wait, ...results, ...mx);
     if (recorded === 0) throw this.lostError();
+  }
+
+  /**
+   * Record batches that end in one run (each: its final verdicts and their counts, no SMTP counters) and count
+   * them as done, all in one round trip: per batch, the same guarded writes as {@link recordRun} then
+   * {@link batchDone}. True if one of them completed the list. Throws `LIST_STATE_LOST` when the list has no state.
+   */
+  async recordDoneBatches(batches: readonly { batchId: string; progress: BatchProgress; results: Map<string, string> }[]): Promise<boolean> {
+    if (batches.length === 0) return false;
+    const k = this.keys;
+    const p = this.redis.pipeline() as unknown as ListCommands & { exec(): Promise<[Error | null, unknown][] | null> };
+    const now = String(Date.now());
+    for (const b of batches) {
+      const results = [...b.results].flat();
+      p.lwRecordRun(k.meta, k.progress, k.results, k.mx, k.waits, k.held, b.batchId, progressRecord(b.progress), this.ttlSec, results.length / 2, 0, '', '', ...results);
+      p.lwComplete(k.meta, k.done, k.held, k.waits, b.batchId, '', now);
+    }
+    const replies = (await p.exec()) ?? [];
+    let complete = false;
+    for (const [err] of replies) if (err) throw err;
+    for (let i = 0; i < replies.length; i += 2) {
+      if (replies[i]?.[1] === 0 || replies[i + 1]?.[1] === -1) throw this.lostError();
+      if (replies[i + 1]?.[1] === 1) complete = true;
+    }
+    return complete;
   }
 
   /** The earliest pending greylist retry (ms epoch) and the throttle groups holding batches back. */
@@ -323,4 +342,14 @@ export class ListState {
       this.redis.srem(fleetKeys(this.keyPrefix).active, this.listId),
     ]);
   }
+}
+
+/** A batch's record for `commands/recordRun-6.lua`: `name=n` pairs joined by ','. */
+function progressRecord(p: BatchProgress): string {
+  const parts = [`final=${p.final}`];
+  if (p.cacheHits) parts.push(`cacheHits=${p.cacheHits}`);
+  if (p.cacheLookups) parts.push(`cacheLookups=${p.cacheLookups}`);
+  for (const [s, n] of Object.entries(p.byStatus)) if (n) parts.push(`s:${s}=${n}`);
+  for (const [r, n] of Object.entries(p.byReason)) if (n) parts.push(`r:${r}=${n}`);
+  return parts.join(',');
 }

@@ -8,16 +8,26 @@
  * that is left, so small domains still gather into few batches. Dedup state lives in Redis; its round
  * trips (and the job additions) overlap the parsing of the rows that follow. Deterministic: the same
  * input gives the same batches with the same job ids, so a re-run after a crash adds nothing twice.
+ *
+ * A domain without any mail route (NXDOMAIN, null MX, neither MX nor address records) needs no probe job:
+ * given `deadEnd`, the split asks DNS for each batch's domain (the probe's own question, through the same
+ * cache) and records such batches' final verdicts itself, in bulk, counting them as done batches. Only the
+ * batches of other domains (MX hosts, or a DNS failure to retry) become probe jobs.
  */
 import type { Queue } from 'bullmq';
 import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
+import type { AddressOutcome } from '../engine/index.js';
+import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
+import type { Verdict } from '../verdict.js';
 import { readSample, sniffCsv, verifyCsv, type CsvDialect } from '../csv/index.js';
 import { readCsvBatches } from '../csv/reader.js';
 import { parseLocation, storeFor } from '../storage/index.js';
 import type { AggregateJobData, ProbeJobData, SplitJobData } from './jobs.js';
 import { aggregateJobId, batchJobId } from './names.js';
-import type { ListState } from './list-state.js';
+import type { BatchProgress, ListState } from './list-state.js';
+import type { FleetCounters } from './fleet-counters.js';
+import { encodeVerdict } from './result-codec.js';
 
 export interface SplitOptions {
   batchSize: number;
@@ -43,7 +53,17 @@ export interface SplitDeps {
   aggregateQueue: Queue<AggregateJobData>;
   /** Job options for batch jobs. */
   probeJobOptions?: Parameters<Queue<ProbeJobData>['add']>[2];
+  /**
+   * The engine's answer for a domain without any mail route: the final outcome each of its addresses gets
+   * (`DomainVerifier.deadEnd`); null for any other domain. None: every batch becomes a probe job.
+   */
+  deadEnd?: (domain: string) => Promise<((address: string) => AddressOutcome) | null>;
+  /** Told the final verdicts of the batches the split ends itself, as the probe tells them. */
+  verdictCache?: VerdictCache | null;
+  counters?: FleetCounters;
 }
+
+type ProbeJob = { name: string; data: ProbeJobData; opts: NonNullable<SplitDeps['probeJobOptions']> };
 
 interface Pending {
   address: string;
@@ -109,14 +129,15 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   let chunk: Pending[] = [];
   /** Dedup round trips so far: each one's number makes it idempotent. */
   let chunks = 0;
-  const jobs: { name: string; data: ProbeJobData; opts: NonNullable<SplitDeps['probeJobOptions']> }[] = [];
+  const jobs: ProbeJob[] = [];
+  const { dispatch, prefetch } = batchDispatcher(data.listId, deps);
   const adds = new OrderedWindow<unknown>(ADDS_AHEAD);
   const dedups = new OrderedWindow<{ chunk: Pending[]; fresh: boolean[] }>(DEDUP_AHEAD);
 
   const addJobs = async (force: boolean) => {
     while (jobs.length >= JOBS_PER_ADD || (force && jobs.length > 0)) {
       const out = jobs.splice(0, JOBS_PER_ADD);
-      await adds.push(deps.probeQueue.addBulk(out));
+      await adds.push(dispatch(out));
     }
   };
   const emit = (domain: string, b: { addresses: string[]; utf8: number[] }) => {
@@ -149,7 +170,10 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
       }
       s.unique++;
       let b = buckets.get(p.domain);
-      if (!b) buckets.set(p.domain, (b = { addresses: [], utf8: [] }));
+      if (!b) {
+        buckets.set(p.domain, (b = { addresses: [], utf8: [] }));
+        prefetch(p.domain);
+      }
       if (p.utf8) b.utf8.push(b.addresses.length);
       b.addresses.push(p.address);
       buffered++;
@@ -200,6 +224,94 @@ export async function runSplit(data: SplitJobData, deps: SplitDeps, opts: SplitO
   if (await state.splitFinished(s.batches)) await enqueueAggregate(deps.aggregateQueue, data.listId);
   await state.touch();
   return s;
+}
+
+/** Domains whose answer is kept for the batches that follow (a large domain's batches ask once). */
+const ROUTES_KEPT = 10_000;
+/** DNS questions asked ahead (when a domain is first seen, long before its batch leaves) at once, at most. */
+const PREFETCH_AHEAD = 256;
+/** Addresses of dead batches recorded in one round trip, at most (a batch is never cut). */
+const DEAD_GROUP = 10_000;
+
+/**
+ * Batch jobs out: those of domains without a mail route are ended here (their DNS answer recorded as their
+ * verdicts, the batches counted done); the others are added to the probe queue.
+ */
+function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: ProbeJob[]) => Promise<unknown>; prefetch: (domain: string) => void } {
+  const { deadEnd } = deps;
+  if (!deadEnd) return { dispatch: (jobs) => deps.probeQueue.addBulk(jobs), prefetch: () => undefined };
+  const routes = new Map<string, Promise<((address: string) => AddressOutcome) | null>>();
+  const routeOf = (domain: string) => {
+    let r = routes.get(domain);
+    if (r === undefined) {
+      if (routes.size >= ROUTES_KEPT) routes.clear();
+      routes.set(domain, (r = deadEnd(domain)));
+    }
+    return r;
+  };
+  let ahead = 0;
+  /** Ask now, so the answer is there when the domain's batch leaves (a failure is seen, and thrown, there). */
+  const prefetch = (domain: string) => {
+    if (ahead >= PREFETCH_AHEAD || routes.has(domain)) return;
+    ahead++;
+    routeOf(domain).then(
+      () => ahead--,
+      () => ahead--,
+    );
+  };
+  let probeMarked = false;
+  const dispatch = async (jobs: ProbeJob[]) => {
+    const ends = await Promise.all(jobs.map((j) => routeOf(j.data.domain)));
+    const live = jobs.filter((_, i) => ends[i] === null);
+    const dead = jobs.flatMap((j, i) => {
+      const end = ends[i];
+      return end ? [{ data: j.data, end }] : [];
+    });
+    const endDead = async () => {
+      if (dead.length === 0) return;
+      // A list cancelled (or failed) meanwhile gets no more verdicts, as a probe job would not.
+      await deps.state.assertActive();
+      if (!probeMarked) {
+        await deps.state.mark('probeStartedAt');
+        probeMarked = true;
+      }
+      const verifiedAt = Date.now();
+      const memo = new Map<Verdict, string>();
+      // Recorded in groups of at most DEAD_GROUP addresses, one after the other: what waits for Redis stays small.
+      for (let from = 0; from < dead.length; ) {
+        const finals: Verdict[] = [];
+        const remembered: { address: string; verdict: Verdict; verifiedAt: number }[] = [];
+        const batches: { batchId: string; progress: BatchProgress; results: Map<string, string> }[] = [];
+        for (; from < dead.length && (finals.length === 0 || finals.length + (dead[from]?.data.addresses.length ?? 0) <= DEAD_GROUP); from++) {
+          const { data, end } = dead[from] as (typeof dead)[number];
+          const results = new Map<string, string>();
+          const progress: BatchProgress = { final: 0, byStatus: {}, byReason: {} };
+          for (const address of data.addresses) {
+            const o = end(address);
+            if (o.kind !== 'final') throw new Error(`split: dead end of ${data.domain} gave a ${o.kind} outcome`);
+            const v = o.verdict;
+            let e = memo.get(v);
+            if (e === undefined) memo.set(v, (e = encodeVerdict(v, verifiedAt)));
+            results.set(address, e);
+            progress.final++;
+            progress.byStatus[v.status] = (progress.byStatus[v.status] ?? 0) + 1;
+            progress.byReason[v.reason] = (progress.byReason[v.reason] ?? 0) + 1;
+            finals.push(v);
+            if (deps.verdictCache) remembered.push({ address, verdict: v, verifiedAt });
+          }
+          batches.push({ batchId: data.batchId, progress, results });
+        }
+        const [complete] = await Promise.all([
+          deps.state.recordDoneBatches(batches),
+          deps.verdictCache?.store(remembered, verifiedAt),
+          deps.counters?.probeRun(finals, {}),
+        ]);
+        if (complete) await enqueueAggregate(deps.aggregateQueue, listId);
+      }
+    };
+    await Promise.all([live.length > 0 ? deps.probeQueue.addBulk(live) : undefined, endDead()]);
+  };
+  return { dispatch, prefetch };
 }
 
 export async function enqueueAggregate(queue: Queue<AggregateJobData>, listId: string): Promise<void> {

@@ -49,7 +49,7 @@ export interface WorkerContext {
   /** This process among the workers: `<hostname>:<pid>`. */
   workerName: string;
   stopWatch: ListStopWatch;
-  /** The engine, made on first use (only probe workers need it). */
+  /** The engine, made on first use (probe workers, and split workers: their DNS questions). */
   verifier(): Promise<DomainVerifier>;
   /** The fleet-wide verdict cache, or null when it is off. */
   verdictCache: VerdictCache | null;
@@ -181,7 +181,12 @@ async function splitProcessor(ctx: WorkerContext, job: Job<SplitJobData>): Promi
   try {
     // Again here: the output may have changed since the submit, and hours of probing must not end in an unwritable output.
     await checkOutputWritable(data.output, ctx.cfg);
-    const summary = await runSplit(data, { cfg: ctx.cfg, state, probeQueue: ctx.probeQueue, aggregateQueue: ctx.aggregateQueue }, { batchSize: ctx.cfg.batchSize });
+    const verifier = await ctx.verifier();
+    const summary = await runSplit(
+      data,
+      { cfg: ctx.cfg, state, probeQueue: ctx.probeQueue, aggregateQueue: ctx.aggregateQueue, deadEnd: (domain) => verifier.deadEnd(domain), verdictCache: ctx.verdictCache, counters: ctx.counters },
+      { batchSize: ctx.cfg.batchSize },
+    );
     ctx.log.info({ listId: data.listId, rows: summary.rows, unique: summary.unique, batches: summary.batches }, 'list split');
     return summary;
   } catch (err) {

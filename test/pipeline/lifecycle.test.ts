@@ -230,6 +230,21 @@ describe('a list whose state vanishes from Redis while it runs', () => {
     expect(await keysOf(listId)).toEqual([]);
   });
 
+  it('gets no key back from dead batches the split records afterwards: LIST_STATE_LOST, nothing written', async () => {
+    const listId = `${run}-late-dead`;
+    const state = svc.state(listId);
+    await state.create({ input: 'x.csv', output: 'out/' });
+    await state.destroy();
+    const err = await rejection(
+      state.recordDoneBatches([
+        { batchId: `${listId}.b0`, progress: { final: 1, byStatus: { undeliverable: 1 }, byReason: { no_domain: 1 } }, results: new Map([['ann@gone.test', '["no_domain"]']]) },
+        { batchId: `${listId}.b1`, progress: { final: 1, byStatus: { undeliverable: 1 }, byReason: { no_domain: 1 } }, results: new Map([['bob@gone.test', '["no_domain"]']]) },
+      ]),
+    );
+    expect(err.code).toBe(ErrorCodes.LIST_STATE_LOST);
+    expect(await keysOf(listId)).toEqual([]);
+  });
+
   it('ends the wait with LIST_STATE_LOST, and the workers do not re-create it', async () => {
     const { listId } = await svc.submit({ input: await slowList(30), output: join(dir, 'lost-out') + '/', listId: `${run}-lost` });
     await waitFor(async () => (await svc.view(listId))?.state === 'probing', 20_000, 'probing');
