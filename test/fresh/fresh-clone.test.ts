@@ -9,11 +9,11 @@
  * only (warm wherever `npm ci` ran before, as in .ci/run); its `prepare` script builds dist/.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../helpers/processes.js';
+import { REPO_ROOT, runningProcesses } from '../helpers/processes.js';
 
 /** Whether this machine can make a network namespace (root, or unprivileged user namespaces). */
 const unshareWorks = spawnSync('unshare', ['-n', 'true']).status === 0;
@@ -41,20 +41,6 @@ function isolated(command: string, cwd: string, env: NodeJS.ProcessEnv, killAfte
   );
 }
 
-/** Command lines of the processes running now (pid → arguments joined by spaces). */
-function processes(): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      out.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
-    } catch (err) {
-      // Ended between the listing and the read.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-  }
-  return out;
-}
 
 let work: string;
 let clone: string;
@@ -101,7 +87,7 @@ describe.skipIf(!unshareWorks)('a fresh clone, as the README says (skipped: `uns
     expect(r.stderr.match(/private redis-server/g)).toHaveLength(1);
     expect(r.stdout).toMatch(/0 mismatches; politeness violations: 0; DATA commands seen by the hosts: 0/);
     // Neither the server (its title names its port) nor its watchdog (its arguments name its directory) is left.
-    const left = [...processes()].filter(([, cmd]) => cmd.includes(`127.0.0.1:${notice![1]}`) || cmd.includes(runTmp));
+    const left = [...runningProcesses()].filter(([, cmd]) => cmd.includes(`127.0.0.1:${notice![1]}`) || cmd.includes(runTmp));
     expect(left).toEqual([]);
     expect(readdirSync(runTmp).filter((f) => f.startsWith('listwash-redis-'))).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * workers/all.ts`, see `listwash worker`) and CLI runs (`src/cli/main.ts`).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../pipeline/helpers.js';
@@ -174,4 +174,20 @@ export function runProcess(command: string, args: string[], env: Record<string, 
     child.once('error', reject);
     child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** Command lines of the processes running now, by pid (arguments joined by spaces), from /proc. */
+export function runningProcesses(): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      out.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
+    } catch (err) {
+      // Ended between the listing and the read.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ESRCH') throw err;
+    }
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../../src/redis/embedded.js';
-import { REPO_ROOT, runCli } from '../helpers/processes.js';
+import { REPO_ROOT, runCli, runningProcesses } from '../helpers/processes.js';
 import { waitFor } from '../pipeline/helpers.js';
 
 const unshareWorks = spawnSync('unshare', ['-n', 'true']).status === 0;
@@ -21,23 +21,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Command lines of the processes running now, by pid. */
-function processes(): Map<number, string> {
-  const out = new Map<number, string>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      out.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim());
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-    }
-  }
-  return out;
-}
 
 /** The pid of the redis-server listening on `port` (its title names it), or null. */
 function redisServerOn(port: string): number | null {
-  for (const [pid, cmd] of processes()) if (/redis-server/.test(cmd) && cmd.includes(`127.0.0.1:${port}`)) return pid;
+  for (const [pid, cmd] of runningProcesses()) if (/redis-server/.test(cmd) && cmd.includes(`127.0.0.1:${port}`)) return pid;
   return null;
 }
 
@@ -91,7 +78,7 @@ describe.skipIf(!unshareWorks)('`listwash demo` on a private redis-server (skipp
       `listwash: no Redis at redis://127.0.0.1:6379; started a private redis-server on 127.0.0.1:${port} for this run`,
       `listwash: REDIS_UNAVAILABLE: the private redis-server (pid ${pid}, redis://127.0.0.1:${port}) ended by itself (killed by signal 9)`,
     ]);
-    expect([...processes().values()].filter((cmd) => cmd.includes(tmp))).toEqual([]);
+    expect([...runningProcesses().values()].filter((cmd) => cmd.includes(tmp))).toEqual([]);
     expect(readdirSync(tmp).filter((f) => f.startsWith('listwash-redis-'))).toEqual([]);
   });
 
@@ -106,7 +93,7 @@ describe.skipIf(!unshareWorks)('`listwash demo` on a private redis-server (skipp
     expect(clean.run.stderr.trim()).toBe(`listwash: no Redis at redis://127.0.0.1:6379; started a private redis-server on 127.0.0.1:${port} for this run`);
     expect(readFileSync(join(tmp, 'out', 'report.csv'), 'utf8')).toMatch(/^email,name,email_normalized,status/);
     expect(redisServerOn(port)).toBeNull();
-    expect([...processes().values()].filter((cmd) => cmd.includes(tmp))).toEqual([]);
+    expect([...runningProcesses().values()].filter((cmd) => cmd.includes(tmp))).toEqual([]);
     expect(readdirSync(tmp).filter((f) => f.startsWith('listwash-redis-'))).toEqual([]);
   });
 
@@ -121,7 +108,7 @@ describe.skipIf(!unshareWorks)('`listwash demo` on a private redis-server (skipp
     const exit = await demo.exit;
     expect(exit.code === 130 || exit.signal === 'SIGINT').toBe(true);
     await waitFor(() => redisServerOn(port) === null, 10_000, `redis-server ${pid} to stop`);
-    expect([...processes().values()].filter((cmd) => cmd.includes(tmp))).toEqual([]);
+    expect([...runningProcesses().values()].filter((cmd) => cmd.includes(tmp))).toEqual([]);
     expect(readdirSync(tmp).filter((f) => f.startsWith('listwash-redis-'))).toEqual([]);
   });
 });
