@@ -102,13 +102,27 @@ export function startWorkers(ctx: WorkerContext, sel: WorkerSelection): Worker[]
   for (const w of started) {
     // A worker-level error is reported, not swallowed; a broken connection (the client reconnects by itself) is the
     // service's connection watch's to report when it stays broken.
-    w.on('error', (err) => (isConnectionError(err) ? ctx.log.debug({ queue: w.name }, `worker connection: ${err.message}`) : ctx.log.error({ queue: w.name }, `worker error: ${err.message}`)));
+    w.on('error', (err) => {
+      if (isConnectionError(err)) ctx.log.debug({ queue: w.name }, `worker connection: ${err.message}`);
+      else if (isLockLoss(err)) ctx.log.info({ queue: w.name }, `job lock lost, the job runs again on a worker that holds it (its writes are guarded): ${err.message}`);
+      else ctx.log.error({ queue: w.name }, `worker error: ${err.message}`);
+    });
     w.on('failed', (job, err) => {
       if (!job?.deferredFailure) return;
       endGivenUpJob(ctx, w.name, job, err).catch((e: unknown) => ctx.log.error({ queue: w.name, jobId: job.id }, `ending the work of job ${job.id} given up by BullMQ: ${errorMessage(e)}`));
     });
   }
   return started;
+}
+
+/**
+ * BullMQ's word that this worker no longer holds a job it was running: its lock expired (a renewal lost with a
+ * dropped connection, a stalled event loop) and the stalled-job check handed the job to another run, so this
+ * run's renewals and its move to finished are refused. Not a failure: the job runs again, and every write of a
+ * run is guarded (a batch's verdicts, completion, the aggregate's claim), so the two runs end as one.
+ */
+export function isLockLoss(err: Error): boolean {
+  return /^(could not renew lock for job |Missing (key|lock) for job |Job \S+ is not in the active state)/.test(err.message);
 }
 
 /**
