@@ -20,6 +20,11 @@ export interface ProbeJobData {
   pending?: string[];
   /** Greylist-schedule retries used so far. */
   attempt?: number;
+  /**
+   * Pending addresses that got a greylisting answer in an earlier run. One greylisted for the first time in the
+   * schedule's last run (its earlier runs broke before its RCPT) still gets its one retry: greylisting asks for it.
+   */
+  greylisted?: string[];
   /** When this batch was first held back by ban signs / rate limits (ms epoch), for the patience. */
   heldSince?: number;
   /** Pending address → the egress identity it was greylisted on: its retries go from there (greylisting keys on the client address). */

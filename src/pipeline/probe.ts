@@ -47,11 +47,11 @@ export type ProbeRunResult =
 /** What to do with the addresses a run left open. Pure. */
 export function planNextRun(
   outcomes: AddressOutcome[],
-  data: Pick<ProbeJobData, 'attempt' | 'heldSince' | 'pendingIdentity'>,
+  data: Pick<ProbeJobData, 'attempt' | 'heldSince' | 'pendingIdentity' | 'greylisted'>,
   cfg: ProbeDeps['cfg'],
   now: number,
   random: () => number,
-): { finalize: AddressOutcome[]; pending: string[]; identities: Record<string, string>; delayMs: number; attempt: number; heldSince: number | undefined; why: string } {
+): { finalize: AddressOutcome[]; pending: string[]; identities: Record<string, string>; greylisted: string[]; delayMs: number; attempt: number; heldSince: number | undefined; why: string } {
   const attempt = data.attempt ?? 0;
   const delays = cfg.greylistRetryDelays;
   const retry = outcomes.filter((o) => o.kind === 'retry');
@@ -76,6 +76,7 @@ export function planNextRun(
     if (o.kind === 'deferred' && o.refusal) finalize.push({ address: o.address, kind: 'final', verdict: verdictOfRefusal(o.refusal) });
   }
 
+  const greylistedBefore = new Set(data.greylisted ?? []);
   if (greylist.length > 0) {
     if (attempt < delays.length) {
       pending.push(...greylist.map((o) => o.address));
@@ -83,7 +84,15 @@ export function planNextRun(
       nextAttempt = attempt + 1;
       why = 'greylist';
     } else {
-      finalize.push(...greylist);
+      // The schedule is used up: the last answer stands — except for an address greylisted now for the first
+      // time (its earlier runs broke before its RCPT), which gets the one retry greylisting asks for.
+      const firstTime = greylist.filter((o) => o.kind === 'retry' && o.retry === 'greylist' && !greylistedBefore.has(o.address));
+      finalize.push(...greylist.filter((o) => !firstTime.includes(o)));
+      if (firstTime.length > 0) {
+        pending.push(...firstTime.map((o) => o.address));
+        delayMs = Math.max(delayMs, (delays[delays.length - 1] ?? 0) * 1000);
+        why = 'greylist';
+      }
     }
   }
   if (held.length > 0 || open.length > 0) {
@@ -110,7 +119,9 @@ export function planNextRun(
     why = why || 'throttled';
   }
   if (pending.length > 0) delayMs = Math.round(delayMs + 50 + random() * Math.min(1000, 0.2 * delayMs + 100));
-  return { finalize, pending, identities: pinsOf(pending, outcomes, data.pendingIdentity ?? {}), delayMs, attempt: nextAttempt, heldSince, why };
+  const greylistedNow = new Set(outcomes.flatMap((o) => (o.kind === 'retry' && o.retry === 'greylist' ? [o.address] : [])));
+  const greylisted = pending.filter((a) => greylistedBefore.has(a) || greylistedNow.has(a));
+  return { finalize, pending, identities: pinsOf(pending, outcomes, data.pendingIdentity ?? {}), greylisted, delayMs, attempt: nextAttempt, heldSince, why };
 }
 
 /** The egress identity each pending address must be retried from: the one that got its greylisting 4xx now, else the one it was pinned to before. */
@@ -280,11 +291,12 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
     await touchNowAndThen(state, data.listId, now());
     return { done: true, final: progress.final - (data.progress?.final ?? 0) };
   }
-  const { pendingIdentity: _pins, catchAllIdentity: _probe, ...rest } = data;
+  const { pendingIdentity: _pins, catchAllIdentity: _probe, greylisted: _greylisted, ...rest } = data;
   await job.updateData({
     ...rest,
     pending: plan.pending,
     attempt: plan.attempt,
+    ...(plan.greylisted.length > 0 ? { greylisted: plan.greylisted } : {}),
     progress,
     ...(plan.heldSince !== undefined ? { heldSince: plan.heldSince } : {}),
     ...(Object.keys(plan.identities).length > 0 ? { pendingIdentity: plan.identities } : {}),

@@ -62,7 +62,7 @@ export interface WorkerContext {
 }
 
 /** Times a job may stall (its worker died or lost the lock) and run again; one more and BullMQ fails it (see `endGivenUpJob`). */
-const MAX_STALLED = 3;
+export const MAX_STALLED = 3;
 
 /** Webhook jobs one process runs at once (each is one HTTP request at most). */
 const WEBHOOK_CONCURRENCY = 8;

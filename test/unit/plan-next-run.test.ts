@@ -22,12 +22,32 @@ describe('planNextRun (what happens to addresses a probe run left open)', () => 
     expect(first.pending).toEqual(['b']);
     expect(first.attempt).toBe(1);
     expect(first.delayMs).toBeGreaterThanOrEqual(60_000);
-    const second = planNextRun([grey('b')], { attempt: 1 }, cfg, 1000, noJitter);
+    const second = planNextRun([grey('b')], { attempt: 1, greylisted: first.greylisted }, cfg, 1000, noJitter);
     expect(second.pending).toEqual(['b']);
     expect(second.delayMs).toBeGreaterThanOrEqual(300_000);
-    const last = planNextRun([grey('b')], { attempt: 2 }, cfg, 1000, noJitter);
+    const last = planNextRun([grey('b')], { attempt: 2, greylisted: second.greylisted }, cfg, 1000, noJitter);
     expect(last.pending).toEqual([]);
     expect(last.finalize.map((o) => o.address)).toEqual(['b']);
+  });
+
+  it('gives an address greylisted for the first time in the schedule\'s last run its one retry, and only one', () => {
+    const conn = (a: string): AddressOutcome => ({ address: a, kind: 'retry', retry: 'connection', verdict: verdict('temporary_failure') });
+    // Run 1 and 2: the session broke before c's RCPT (connection trouble) while b was greylisted.
+    const first = planNextRun([grey('b'), conn('c')], {}, cfg, 1000, noJitter);
+    expect(first).toMatchObject({ pending: ['b', 'c'], greylisted: ['b'], attempt: 1 });
+    const second = planNextRun([grey('b'), conn('c')], { attempt: 1, greylisted: first.greylisted }, cfg, 1000, noJitter);
+    expect(second).toMatchObject({ pending: ['b', 'c'], greylisted: ['b'], attempt: 2 });
+    // The last run of the schedule: b's answer stands; c is greylisted for the first time and gets a retry.
+    const last = planNextRun([grey('b'), grey('c')], { attempt: 2, greylisted: second.greylisted }, cfg, 1000, noJitter);
+    expect(last.finalize.map((o) => o.address)).toEqual(['b']);
+    expect(last).toMatchObject({ pending: ['c'], greylisted: ['c'], why: 'greylist' });
+    expect(last.delayMs).toBeGreaterThanOrEqual(300_000);
+    // Greylisted again after that retry: its answer stands.
+    const after = planNextRun([grey('c')], { attempt: 2, greylisted: last.greylisted }, cfg, 1000, noJitter);
+    expect(after.pending).toEqual([]);
+    expect(after.finalize.map((o) => o.address)).toEqual(['c']);
+    // Connection trouble in the last run is not greylisting: its answer stands at once.
+    expect(planNextRun([conn('d')], { attempt: 2 }, cfg, 1000, noJitter).finalize.map((o) => o.address)).toEqual(['d']);
   });
 
   it('moves throttled addresses to delayed for the throttle\'s wait, without using a greylist retry', () => {
