@@ -13,24 +13,15 @@ import { listKeys } from '../../src/pipeline/names.js';
 import { ListwashService } from '../../src/pipeline/service.js';
 import { createRedis, type RedisClient } from '../../src/redis/connect.js';
 import { MxThrottle, mxThrottleOptionsFromConfig } from '../../src/throttle/index.js';
-import { SimWorld, type SimWorldSpec } from '../../src/world/index.js';
+import { SimWorld } from '../../src/world/index.js';
 import { dropKeys, getText, pipelineEnv, putText, testPrefix, waitFor } from '../pipeline/helpers.js';
 import { startS3rver, TEST_BUCKET } from '../storage/s3rver-helper.js';
+import { QUICK_SLOW_WORLD } from '../helpers/quick-slow-world.js';
 import { buildPackage, killWorkerProcesses, REPO_ROOT, runBuiltCli, runProcess, startWorkerProcess, type CliResult, type WorkerProc } from '../helpers/processes.js';
 
 const COMMANDS = ['clean', 'submit', 'worker', 'status', 'list', 'download', 'cancel', 'delete', 'watch', 'verify', 'serve', 'doctor', 'demo'];
 
-const spec: SimWorldSpec = {
-  domains: {
-    'quick.test': { mx: [{ host: 'mx.quick.test', preference: 10 }] },
-    'slow.test': { mx: [{ host: 'mx.slow.test', preference: 10 }] },
-  },
-  hosts: {
-    'mx.quick.test': { mailboxes: ['ann', 'ben'] },
-    // Slow enough that a list of a few dozen addresses is still probing when the test acts on it.
-    'mx.slow.test': { catchAll: true, replyDelayMs: 150 },
-  },
-};
+const spec = QUICK_SLOW_WORLD;
 
 const prefix = testPrefix();
 const run = `cli-${process.pid}-${Date.now()}`;

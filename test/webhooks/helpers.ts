@@ -7,17 +7,10 @@ import { join } from 'node:path';
 import type { ListView } from '../../src/pipeline/list-view.js';
 import type { WebhookAttempt } from '../../src/webhooks/index.js';
 import type { SimWorldSpec } from '../../src/world/index.js';
+import { QUICK_SLOW_WORLD } from '../helpers/quick-slow-world.js';
 
-export const WEBHOOK_WORLD: SimWorldSpec = {
-  domains: {
-    'quick.test': { mx: [{ host: 'mx.quick.test', preference: 10 }] },
-    'slow.test': { mx: [{ host: 'mx.slow.test', preference: 10 }] },
-  },
-  hosts: {
-    'mx.quick.test': { mailboxes: ['ann', 'ben'] },
-    'mx.slow.test': { catchAll: true, replyDelayMs: 150 },
-  },
-};
+/** The webhook tests' world: see `QUICK_SLOW_WORLD`. */
+export const WEBHOOK_WORLD: SimWorldSpec = QUICK_SLOW_WORLD;
 
 /** ann and ben exist, zed does not, one row is not an address: 2 deliverable, 2 undeliverable. */
 export const QUICK_ROWS = ['ann@quick.test', 'ben@quick.test', 'zed@quick.test', 'not an address'];
