@@ -17,6 +17,8 @@ export function mxThrottleOptionsFromConfig(cfg: Config, extra: MxThrottleOption
     prefix: base === '' ? 'listwash:' : base.endsWith(':') ? base : `${base}:`,
     leaseMs: cfg.mxLeaseMs,
     cooldownMs: cfg.mxCooldownMs,
+    // A reply is waited for at most commandTimeoutMs after the RCPT is written (at its slot).
+    answerTimeoutMs: cfg.commandTimeoutMs + 5_000,
     providers: loadProviderRules(cfg.providersFile),
     defaults: { maxConnections: cfg.mxMaxConnections, rcptPerSecond: cfg.mxRcptPerSecond },
     ...extra,

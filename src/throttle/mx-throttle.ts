@@ -32,6 +32,12 @@ export interface MxThrottleOptions {
   minRcptPerSecond?: number;
   /** Upper bound of `retryInMs` when refused as `busy` (a slot usually frees before its lease expires). Default 1,000. */
   busyRetryMs?: number;
+  /**
+   * An RCPT of the answered window whose fate is not reported this long after its slot counts as lost
+   * (answered now): a session waits at most its SMTP command timeout for a reply, so a report later
+   * than that will not come. Default 35,000 (config: `commandTimeoutMs` + 5 s).
+   */
+  answerTimeoutMs?: number;
   /** Keys of a group expire after this long without writes. Default 86,400,000 (1 day); raised to exceed lease, cooldown and open times. */
   idleTtlMs?: number;
   /** Provider rules, user rules first (see `loadProviderRules`). Default: the built-ins. */
@@ -54,6 +60,7 @@ export const MX_THROTTLE_DEFAULTS: Readonly<Omit<ResolvedOptions, 'onError' | 'h
   recoveryStepMs: 60_000,
   minRcptPerSecond: 0.2,
   busyRetryMs: 1_000,
+  answerTimeoutMs: 35_000,
   idleTtlMs: 86_400_000,
   providers: BUILTIN_PROVIDERS,
   defaults: Object.freeze({ maxConnections: 2, rcptPerSecond: 2 }),
@@ -135,6 +142,7 @@ export const COUNTER_NAMES = [
   'rcptLeaseLost',
   'rcptAnswerWaits',
   'rcptAnswersLost',
+  'rcptRequestsRepeated',
   'rateLimitedSignals',
   'rateLimitHalvings',
   'recoverySteps',
@@ -226,6 +234,7 @@ export class MxThrottle {
       recoveryStepMs: options.recoveryStepMs ?? d.recoveryStepMs,
       minRcptPerSecond: options.minRcptPerSecond ?? d.minRcptPerSecond,
       busyRetryMs: options.busyRetryMs ?? d.busyRetryMs,
+      answerTimeoutMs: options.answerTimeoutMs ?? d.answerTimeoutMs,
       idleTtlMs: options.idleTtlMs ?? d.idleTtlMs,
       providers: options.providers ?? d.providers,
       defaults: options.defaults ?? d.defaults,
@@ -237,6 +246,7 @@ export class MxThrottle {
     positive('recoveryStepMs', o.recoveryStepMs, true);
     positive('minRcptPerSecond', o.minRcptPerSecond);
     positive('busyRetryMs', o.busyRetryMs, true);
+    positive('answerTimeoutMs', o.answerTimeoutMs, true);
     positive('idleTtlMs', o.idleTtlMs, true);
     if (!Number.isInteger(o.cooldownMs) || o.cooldownMs < 0) throw new RangeError(`MxThrottle: cooldownMs must be an integer ≥ 0, got ${o.cooldownMs}`);
     this.options = Object.freeze(o);
@@ -290,7 +300,7 @@ export class MxThrottle {
    * consumed — wait that many ms and ask again. `leaseId` (optional) only feeds the `rcptLeaseLost` counter.
    */
   async takeRcpt(group: ThrottleGroup, leaseId?: string): Promise<number> {
-    const r = await this.slot(group, 'take', leaseId ?? '', false);
+    const r = await this.slot(group, 'take', leaseId ?? '', false, '');
     return r.granted ? 0 : Math.max(1, Math.ceil(r.waitUs / 1000));
   }
 
@@ -299,11 +309,18 @@ export class MxThrottle {
    * GCRA schedule, so waiting callers lose no time to polling and a new session's first RCPT lands on
    * the next free slot. With `reportAnswer` (a lease is needed) the slot joins the answered window: the
    * caller must report with `rcptFate` what became of the RCPT — until then (or until its lease is
-   * gone) the slot `R` places later waits. Not granted (an answer `R` places back is outstanding):
-   * nothing reserved, ask again after `waitMs`.
+   * gone, or `answerTimeoutMs` has passed) the slot `R` places later waits. Not granted (an answer `R`
+   * places back is outstanding): nothing reserved, ask again after `waitMs`. `requestId` names this
+   * reservation: asked for again with the same id (a call resent after its reply was lost), the answer
+   * is the first reservation, not a second one.
    */
-  async reserveRcpt(group: ThrottleGroup, leaseId?: string, reportAnswer = false): Promise<{ granted: true; waitMs: number; slotMs: number; seq: number } | { granted: false; waitMs: number }> {
-    const r = await this.slot(group, 'reserve', leaseId ?? '', reportAnswer && leaseId !== undefined);
+  async reserveRcpt(
+    group: ThrottleGroup,
+    leaseId?: string,
+    reportAnswer = false,
+    requestId: string = randomUUID(),
+  ): Promise<{ granted: true; waitMs: number; slotMs: number; seq: number } | { granted: false; waitMs: number }> {
+    const r = await this.slot(group, 'reserve', leaseId ?? '', reportAnswer && leaseId !== undefined, requestId);
     if (!r.granted) return { granted: false, waitMs: Math.max(1, Math.ceil(r.waitUs / 1000)) };
     return { granted: true, waitMs: r.waitUs / 1000, slotMs: (r.nowUs + r.waitUs) / 1000, seq: r.seq };
   }
@@ -471,9 +488,16 @@ export class MxThrottle {
     }
   }
 
-  private async slot(group: ThrottleGroup, mode: 'take' | 'reserve', leaseId: string, reportAnswer: boolean): Promise<{ granted: boolean; waitUs: number; nowUs: number; seq: number }> {
+  private async slot(
+    group: ThrottleGroup,
+    mode: 'take' | 'reserve',
+    leaseId: string,
+    reportAnswer: boolean,
+    requestId: string,
+  ): Promise<{ granted: boolean; waitUs: number; nowUs: number; seq: number }> {
     const op = 'takeRcpt';
-    const r = arr(op, await this.run('takeRcpt', group, this.intervalUs(group), this.ttlMs, leaseId, mode, perWindow(group), RATE_WINDOW_MS * 1000, reportAnswer ? '1' : '0', ANSWER_POLL_MS * 1000));
+    const args = [this.intervalUs(group), this.ttlMs, leaseId, mode, perWindow(group), RATE_WINDOW_MS * 1000, reportAnswer ? '1' : '0', ANSWER_POLL_MS * 1000];
+    const r = arr(op, await this.run('takeRcpt', group, ...args, requestId, this.options.answerTimeoutMs * 1000));
     return { granted: num(op, r[0]) === 1, waitUs: num(op, r[1]), nowUs: num(op, r[2]), seq: num(op, r[3]) };
   }
 

@@ -122,6 +122,42 @@ describe('RCPT pacing: the answered window', () => {
     expect((await b.stats(g)).rcptAnswersLost).toBe(1);
   });
 
+  it('a reservation delivered twice (a call resent after its reply was lost with the connection) is one reservation', async () => {
+    const t = fx.throttle();
+    const g = fx.group(1, 1); // R = 1: each RCPT needs the previous one's answer
+    const id = await lease(t, g);
+    const first = await t.reserveRcpt(g, id, true, 'req-1');
+    const resent = await t.reserveRcpt(g, id, true, 'req-1');
+    if (!first.granted || !resent.granted) throw new Error('not granted');
+    expect(resent.seq).toBe(first.seq);
+    expect(resent.slotMs).toBeCloseTo(first.slotMs, 0);
+    // its one answer frees the next RCPT: no second, unreported reservation holds it for the session's life
+    expect(await t.rcptFate(g, first.seq, 'answered')).toBe(true);
+    const next = await t.reserveRcpt(g, id, true, 'req-2');
+    expect(next).toMatchObject({ granted: true, seq: first.seq + 1 });
+    expect(await t.rcptFate(g, first.seq + 1, 'answered')).toBe(true);
+    expect(await t.stats(g)).toMatchObject({ rcptAnswersLost: 0, rcptRequestsRepeated: 1 });
+    // nothing outstanding is left in the ledger
+    await t.reserveRcpt(g, id, false);
+    const fields = Object.keys(await fx.rawClient().hgetall(t.keys(g).state));
+    expect(fields.filter((f) => /^[pq]/.test(f))).toEqual([]);
+  });
+
+  it('an answer not reported within answerTimeoutMs of its slot counts as lost, although its session lives on', async () => {
+    const t = fx.throttle({ answerTimeoutMs: 300 });
+    const g = fx.group(1, 1);
+    const id = await lease(t, g);
+    const first = await t.reserveRcpt(g, id, true);
+    if (!first.granted) throw new Error('not granted');
+    expect(await t.reserveRcpt(g, id, true)).toMatchObject({ granted: false });
+    await sleep(first.slotMs - performance.timeOrigin - performance.now() + 350);
+    const next = await t.reserveRcpt(g, id, true);
+    expect(next).toMatchObject({ granted: true, seq: first.seq + 1 });
+    expect((await t.stats(g)).rcptAnswersLost).toBe(1);
+    // a report that comes after all finds nothing to resolve
+    expect(await t.rcptFate(g, first.seq, 'answered')).toBe(false);
+  });
+
   it('an answered RCPT frees the slot R places later one window after its answer; an unanswered one a window later still', async () => {
     const t = fx.throttle();
     const g = fx.group(1, 2); // R = 2, 500 ms apart

@@ -18,17 +18,19 @@
     0  unknown or already resolved
 ]]
 --- @include "prelude.lua"
+--- @include "rcpt-ledger.lua"
 local now = now_us()
 local k = ARGV[1]
 local p = redis.call('HGET', KEYS[2], 'p' .. k)
 if not p then return 0 end
+local slot, _, rid = pending_fields(p)
 local a = now
 if ARGV[2] == 'unanswered' then
   a = now + tonumber(ARGV[3])
 elseif ARGV[2] == 'unsent' then
-  a = tonumber(string.sub(p, 1, string.find(p, ' ', 1, true) - 1))
+  a = slot
 end
 redis.call('HSET', KEYS[2], 'a' .. k, fmt(a))
-redis.call('HDEL', KEYS[2], 'p' .. k)
+drop_pending(k, rid)
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
 return 1

@@ -13,8 +13,9 @@
   the wait). Mode `reserve`: the next slot is taken however far ahead; the caller sends at it.
 
   Ledger of the answered window (fields of the state hash): seq = RCPTs given a slot so far,
-  fl = every RCPT up to fl is resolved; p<k> = "slot leaseId" of an RCPT whose answer is awaited,
-  a<k> = answer time of an RCPT above fl, m<k> = A(k) for the last R resolved ones.
+  fl = every RCPT up to fl is resolved; p<k>, q<rid> = an RCPT whose answer is awaited (see
+  includes/rcpt-ledger.lua), a<k> = answer time of an RCPT above fl, m<k> = A(k) for the last R
+  resolved ones.
 
   Input:
     KEYS[1] leases, KEYS[2] state, KEYS[3] stats (see includes/prelude.lua)
@@ -26,11 +27,15 @@
     ARGV[6] W: the window (µs)
     ARGV[7] '1': the caller reports the answer (ackRcpt-3.lua, by seq); '0': it counts as seen at its slot
     ARGV[8] how long to suggest waiting for an outstanding answer (µs)
+    ARGV[9] id of this request (unique per reservation asked for; with ARGV[7] = '1')
+    ARGV[10] how long after its slot an unreported answer counts as lost (µs)
   Output:
-    {1, waitUs, now µs, seq}  granted: send RCPT number seq after waitUs (0 in mode take)
+    {1, waitUs, now µs, seq}  granted: send RCPT number seq after waitUs (0 in mode take); a repeated
+                              request id gets its first reservation again
     {0, waitUs, now µs, 0}    not granted, nothing consumed: ask again after waitUs
 ]]
 --- @include "prelude.lua"
+--- @include "rcpt-ledger.lua"
 local now = now_us()
 local ttl = tonumber(ARGV[2])
 local lease = ARGV[3]
@@ -38,6 +43,16 @@ local mode = ARGV[4]
 local R = tonumber(ARGV[5])
 local W = tonumber(ARGV[6])
 local reports = ARGV[7] == '1' and lease ~= ''
+local rid = ARGV[9]
+if reports then
+  local again = redis.call('HGET', KEYS[2], 'q' .. rid)
+  local p = again and redis.call('HGET', KEYS[2], 'p' .. again)
+  if p then
+    local slot = pending_fields(p)
+    bump('rcptRequestsRepeated', 1, tonumber(ARGV[2]))
+    return {1, fmt(math.max(0, slot - now)), fmt(now), tonumber(again)}
+  end
+end
 local st = redis.call('HMGET', KEYS[2], 'tat', 'iv', 'seq', 'fl')
 local seq = tonumber(st[3]) or 0
 local fl = tonumber(st[4]) or 0
@@ -52,18 +67,20 @@ local function advance()
     if not a then
       local p = redis.call('HGET', KEYS[2], 'p' .. k)
       if p then
-        local sp = string.find(p, ' ', 1, true)
-        local exp = tonumber(redis.call('ZSCORE', KEYS[1], string.sub(p, sp + 1)))
-        if exp and exp > now then break end -- its session is alive: its answer will come
-        a = math.max(now, tonumber(string.sub(p, 1, sp - 1)))
+        local slot, owner, prid, deadline = pending_fields(p)
+        local exp = tonumber(redis.call('ZSCORE', KEYS[1], owner))
+        -- its session is alive and the answer not overdue: it will come
+        if exp and exp > now and (deadline == nil or deadline > now) then break end
+        a = math.max(now, slot)
         bump('rcptAnswersLost', 1, ttl)
+        drop_pending(k, prid)
       else
         a = 0 -- no record of it (state lost): nothing to wait for
       end
     end
     if a > m then m = a end
     redis.call('HSET', KEYS[2], 'm' .. k, fmt(m))
-    redis.call('HDEL', KEYS[2], 'a' .. k, 'p' .. k, 'm' .. (k - R))
+    redis.call('HDEL', KEYS[2], 'a' .. k, 'm' .. (k - R))
     fl = k
   end
   redis.call('HSET', KEYS[2], 'fl', fl)
@@ -90,7 +107,7 @@ local iv = eff_iv(tonumber(ARGV[1]), st[2])
 redis.call('HSET', KEYS[2], 'tat', fmt(slot + iv), 'seq', k)
 seq = k
 if reports then
-  redis.call('HSET', KEYS[2], 'p' .. k, fmt(slot) .. ' ' .. lease)
+  redis.call('HSET', KEYS[2], 'p' .. k, fmt(slot) .. ' ' .. lease .. ' ' .. rid .. ' ' .. fmt(slot + tonumber(ARGV[10])), 'q' .. rid, k)
 else
   redis.call('HSET', KEYS[2], 'a' .. k, fmt(slot))
   if fl == k - 1 then advance() end
