@@ -5,7 +5,7 @@
  */
 import type { MailResolver } from '../dns/resolver.js';
 import type { TargetPolicy } from '../net/targets.js';
-import { verdict } from '../verdict.js';
+import { verdict, type Verdict } from '../verdict.js';
 import type { AddressOutcome } from './outcome.js';
 
 /** One address of one MX host. */
@@ -19,30 +19,30 @@ export type CandidateList =
   /** Nothing to connect to: every address ends (or is retried) with this outcome. */
   | { kind: 'none'; outcome: (address: string) => AddressOutcome };
 
-function final(reason: 'no_domain' | 'no_mail_server' | 'connection_failed', smtpReply: string): CandidateList & { kind: 'none' } {
+function final(reason: 'no_domain' | 'no_mail_server' | 'connection_failed', smtpReply: string): CandidateList & { kind: 'none'; verdict: Verdict } {
   // One verdict for every address (verdicts are never changed after they are made).
   const v = verdict(reason, { smtpReply });
-  return { kind: 'none', outcome: (address) => ({ address, kind: 'final', verdict: v }) };
+  return { kind: 'none', verdict: v, outcome: (address) => ({ address, kind: 'final', verdict: v }) };
 }
 
 /**
  * A domain with no mail route at all — it does not exist (NXDOMAIN), publishes a null MX, or has neither MX
- * nor address records — gives every address the same final outcome, with no SMTP and no other lookup:
- * that outcome. Null for any other route (MX hosts to try, or a DNS failure to retry).
+ * nor address records — gives every address the same final verdict, with no SMTP and no other lookup:
+ * that verdict. Null for any other route (MX hosts to try, or a DNS failure to retry).
  */
-export async function deadEnd(domain: string, resolver: MailResolver): Promise<((address: string) => AddressOutcome) | null> {
+export async function deadEnd(domain: string, resolver: MailResolver): Promise<Verdict | null> {
   const route = await resolver.route(domain);
   switch (route.kind) {
     case 'no_domain':
     case 'null_mx':
     case 'no_mail_server':
-      return routeOutcome(domain, route.kind).outcome;
+      return routeOutcome(domain, route.kind).verdict;
     default:
       return null;
   }
 }
 
-function routeOutcome(domain: string, kind: 'no_domain' | 'null_mx' | 'no_mail_server'): CandidateList & { kind: 'none' } {
+function routeOutcome(domain: string, kind: 'no_domain' | 'null_mx' | 'no_mail_server'): CandidateList & { kind: 'none'; verdict: Verdict } {
   switch (kind) {
     case 'no_domain':
       return final('no_domain', `DNS: ${domain} does not exist (NXDOMAIN)`);

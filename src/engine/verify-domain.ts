@@ -17,6 +17,7 @@ import type { MailResolver } from '../dns/resolver.js';
 import { DEFAULT_IDENTITY, type EgressIdentity } from '../egress/identity.js';
 import { EgressPool } from '../egress/pool.js';
 import type { TargetPolicy } from '../net/targets.js';
+import type { Verdict } from '../verdict.js';
 import { CandidateCursor, deadEnd, findCandidates, type Candidate } from './candidates.js';
 import { CatchAllProbe } from './catch-all.js';
 import { DomainRun, type DomainResult, type Lane } from './domain-run.js';
@@ -83,10 +84,10 @@ export class DomainVerifier {
 
   /**
    * When `domain` has no mail route at all (NXDOMAIN, null MX, neither MX nor address records): the final
-   * outcome every one of its addresses gets — what `verify` would answer, found with one (cached) DNS
+   * verdict every one of its addresses gets — what `verify` would answer, found with one (cached) DNS
    * question and no SMTP. Null for a domain with MX hosts, or whose DNS failed (`verify` handles those).
    */
-  async deadEnd(domain: string): Promise<((address: string) => AddressOutcome) | null> {
+  async deadEnd(domain: string): Promise<Verdict | null> {
     return deadEnd(domain, this.deps.resolver);
   }
 

@@ -274,6 +274,8 @@ const STOP_CHECK_ROWS = 50_000;
 
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
+/** Domain verdicts (see `ListState.verdictsOf`) kept while the rows are written; past this many they are read again. */
+const DOMAIN_VERDICTS_KEPT = 10_000;
 
 /** Rows written, by status, reason and bounce risk. */
 interface Counts {
@@ -382,10 +384,13 @@ async function splitList(listId: string, state: ListState): Promise<{ meta: List
  */
 async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps, run: string): Promise<RowWriter> {
   const writer = await RowWriter.open(set, dialect, meta.escapeFormulas === 'true');
+  // The verdicts of domains without a mail route (one per domain, not per address), as read so far.
+  const domains = new Map<string, string | null>();
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
-    const keys: string[] = [];
-    for (const a of addrs) if (a.ok) keys.push(a.normalized);
-    return deps.state.results(keys).then((found) => {
+    const valid: { normalized: string; domain: string }[] = [];
+    for (const a of addrs) if (a.ok) valid.push(a);
+    if (domains.size > DOMAIN_VERDICTS_KEPT) domains.clear();
+    return deps.state.verdictsOf(valid, domains).then((found) => {
       let k = 0;
       return addrs.map((a) => (a.ok ? (found[k++] ?? null) : null));
     });

@@ -39,8 +39,15 @@ export class FleetCounters {
 
   /** A probe run's final verdicts and SMTP work, in one round trip. */
   async probeRun(finals: readonly Verdict[], smtp: SmtpWork): Promise<void> {
+    const counts = new Map<Verdict, number>();
+    for (const v of finals) counts.set(v, (counts.get(v) ?? 0) + 1);
+    await this.finalVerdicts(counts, smtp);
+  }
+
+  /** Final verdicts given (each verdict with how many addresses got it) and SMTP work, in one round trip. */
+  async finalVerdicts(counts: ReadonlyMap<Verdict, number>, smtp: SmtpWork = {}): Promise<void> {
     const byKey = new Map<string, number>();
-    for (const v of finals) byKey.set(`${v.status}|${v.reason}`, (byKey.get(`${v.status}|${v.reason}`) ?? 0) + 1);
+    for (const [v, n] of counts) byKey.set(`${v.status}|${v.reason}`, (byKey.get(`${v.status}|${v.reason}`) ?? 0) + n);
     const ops: [string, string, number][] = [...byKey].map(([k, n]) => [this.keys.verdicts, k, n]);
     for (const [k, n] of Object.entries(smtp)) if (n) ops.push([this.keys.smtp, k, n]);
     // One increment (a domain's DNS answer for all its addresses) needs no pipeline.

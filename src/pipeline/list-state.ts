@@ -16,6 +16,22 @@ import type { RedisClient } from '../redis/connect.js';
 /** The list's Lua commands (`src/pipeline/commands/*.lua`). */
 const COMMANDS = loadCommands(new URL('./commands/', import.meta.url));
 
+/** A batch the split ends itself: its domain has no mail route, so every address gets `verdict` (encoded). */
+export interface DoneBatch {
+  batchId: string;
+  domain: string;
+  verdict: string;
+  progress: BatchProgress;
+}
+
+/**
+ * The results-hash field of the one verdict of every address of a domain that has no mail route (`@` + the
+ * domain: no address starts with `@`). Such addresses have no field of their own.
+ */
+export function domainVerdictField(domain: string): string {
+  return `@${domain}`;
+}
+
 export type ListStatus = 'queued' | 'splitting' | 'probing' | 'aggregating' | 'done' | 'failed' | 'cancelled';
 
 /** Statuses a list ends in. */
@@ -257,18 +273,18 @@ export class ListState {
   }
 
   /**
-   * Record batches that end in one run (each: its final verdicts and their counts, no SMTP counters) and count
+   * Record batches that end in one run — each one of a domain without any mail route: one verdict for all its
+   * addresses, stored once for the domain (`domainVerdictField`), and its counts; no SMTP counters — and count
    * them as done, all in one round trip: per batch, the same guarded writes as {@link recordRun} then
    * {@link batchDone}. True if one of them completed the list. Throws `LIST_STATE_LOST` when the list has no state.
    */
-  async recordDoneBatches(batches: readonly { batchId: string; progress: BatchProgress; results: Map<string, string> }[]): Promise<boolean> {
+  async recordDoneBatches(batches: readonly DoneBatch[]): Promise<boolean> {
     if (batches.length === 0) return false;
     const k = this.keys;
     const p = this.redis.pipeline() as unknown as ListCommands & { exec(): Promise<[Error | null, unknown][] | null> };
     const now = String(Date.now());
     for (const b of batches) {
-      const results = [...b.results].flat();
-      p.lwRecordRun(k.meta, k.progress, k.results, k.mx, k.waits, k.held, b.batchId, progressRecord(b.progress), this.ttlSec, results.length / 2, 0, '', '', ...results);
+      p.lwRecordRun(k.meta, k.progress, k.results, k.mx, k.waits, k.held, b.batchId, progressRecord(b.progress), this.ttlSec, 1, 0, '', '', domainVerdictField(b.domain), b.verdict);
       p.lwComplete(k.meta, k.done, k.held, k.waits, b.batchId, '', now);
     }
     const replies = (await p.exec()) ?? [];
@@ -293,6 +309,29 @@ export class ListState {
       groups.set(key, g);
     }
     return { nextGreylistRetryAt: first[1] !== undefined ? Number(first[1]) : null, throttled: [...groups.values()] };
+  }
+
+  /**
+   * The stored verdict of each address: its own, else its domain's (a domain the split ended without probing).
+   * `domains` keeps the domain verdicts read so far (null: none), across calls; it is read, never trusted for a
+   * domain it does not hold, and may be cleared between calls.
+   */
+  async verdictsOf(addresses: readonly { normalized: string; domain: string }[], domains: Map<string, string | null>): Promise<(string | null)[]> {
+    const known = new Map<string, string | null>();
+    const ask: string[] = [];
+    for (const a of addresses) {
+      if (known.has(a.domain)) continue;
+      const d = domains.get(a.domain);
+      known.set(a.domain, d === undefined ? null : d);
+      if (d === undefined) ask.push(a.domain);
+    }
+    const found = await this.results([...addresses.map((a) => a.normalized), ...ask.map(domainVerdictField)]);
+    ask.forEach((d, i) => {
+      const v = found[addresses.length + i] ?? null;
+      known.set(d, v);
+      domains.set(d, v);
+    });
+    return addresses.map((a, i) => found[i] ?? known.get(a.domain) ?? null);
   }
 
   async results(keys: string[]): Promise<(string | null)[]> {

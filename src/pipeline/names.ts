@@ -25,7 +25,10 @@ export function listKeys(keyPrefix: string, listId: string) {
     meta: `${base}:meta`,
     /** Hash: dedup keys seen by the current split run → the number of the chunk that saw each first. */
     seen: `${base}:seen`,
-    /** Hash: dedup key → encoded verdict. */
+    /**
+     * Hash: dedup key → encoded verdict; and `@<domain>` → the one verdict of every address of a domain the split
+     * found without any mail route (see `domainVerdictField`: those addresses have no field of their own).
+     */
     results: `${base}:results`,
     /** Set: batch ids finished. */
     done: `${base}:done`,

@@ -240,7 +240,7 @@ export async function runProbe(job: Job<ProbeJobData>, token: string | undefined
   const utf8 = new Set((data.utf8 ?? []).map((i) => data.addresses[i]));
   const pins = data.pendingIdentity ?? {};
   const result = dead
-    ? { ...NOTHING_PROBED, outcomes: pendingList.map(dead) }
+    ? { ...NOTHING_PROBED, outcomes: pendingList.map((address): AddressOutcome => ({ address, kind: 'final', verdict: dead })) }
     : pendingList.length === 0
       ? NOTHING_PROBED
       : await deps.verifier.verify(

@@ -17,7 +17,6 @@
 import type { Queue } from 'bullmq';
 import { parseAddress } from '../address/index.js';
 import type { Config } from '../config.js';
-import type { AddressOutcome } from '../engine/index.js';
 import type { VerdictCache } from '../verdict-cache/verdict-cache.js';
 import type { Verdict } from '../verdict.js';
 import { readSample, sniffCsv, verifyCsv, type CsvDialect } from '../csv/index.js';
@@ -25,7 +24,7 @@ import { readCsvBatches } from '../csv/reader.js';
 import { parseLocation, storeFor } from '../storage/index.js';
 import type { AggregateJobData, ProbeJobData, SplitJobData } from './jobs.js';
 import { aggregateJobId, batchJobId } from './names.js';
-import type { BatchProgress, ListState } from './list-state.js';
+import type { DoneBatch, ListState } from './list-state.js';
 import type { FleetCounters } from './fleet-counters.js';
 import { encodeVerdict } from './result-codec.js';
 
@@ -54,10 +53,10 @@ export interface SplitDeps {
   /** Job options for batch jobs. */
   probeJobOptions?: Parameters<Queue<ProbeJobData>['add']>[2];
   /**
-   * The engine's answer for a domain without any mail route: the final outcome each of its addresses gets
+   * The engine's answer for a domain without any mail route: the final verdict every one of its addresses gets
    * (`DomainVerifier.deadEnd`); null for any other domain. None: every batch becomes a probe job.
    */
-  deadEnd?: (domain: string) => Promise<((address: string) => AddressOutcome) | null>;
+  deadEnd?: (domain: string) => Promise<Verdict | null>;
   /** Told the final verdicts of the batches the split ends itself, as the probe tells them. */
   verdictCache?: VerdictCache | null;
   counters?: FleetCounters;
@@ -240,7 +239,7 @@ const DEAD_GROUP = 10_000;
 function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: ProbeJob[]) => Promise<unknown>; prefetch: (domain: string) => void } {
   const { deadEnd } = deps;
   if (!deadEnd) return { dispatch: (jobs) => deps.probeQueue.addBulk(jobs), prefetch: () => undefined };
-  const routes = new Map<string, Promise<((address: string) => AddressOutcome) | null>>();
+  const routes = new Map<string, Promise<Verdict | null>>();
   const routeOf = (domain: string) => {
     let r = routes.get(domain);
     if (r === undefined) {
@@ -264,8 +263,8 @@ function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: Pr
     const ends = await Promise.all(jobs.map((j) => routeOf(j.data.domain)));
     const live = jobs.filter((_, i) => ends[i] === null);
     const dead = jobs.flatMap((j, i) => {
-      const end = ends[i];
-      return end ? [{ data: j.data, end }] : [];
+      const verdict = ends[i];
+      return verdict ? [{ data: j.data, verdict }] : [];
     });
     const endDead = async () => {
       if (dead.length === 0) return;
@@ -276,35 +275,27 @@ function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: Pr
         probeMarked = true;
       }
       const verifiedAt = Date.now();
-      const memo = new Map<Verdict, string>();
+      const encoded = new Map<Verdict, string>();
+      const keeps = deps.verdictCache ? (v: Verdict) => deps.verdictCache?.keeps(v.reason) === true : () => false;
       // Recorded in groups of at most DEAD_GROUP addresses, one after the other: what waits for Redis stays small.
       for (let from = 0; from < dead.length; ) {
-        const finals: Verdict[] = [];
+        const verdicts = new Map<Verdict, number>();
         const remembered: { address: string; verdict: Verdict; verifiedAt: number }[] = [];
-        const batches: { batchId: string; progress: BatchProgress; results: Map<string, string> }[] = [];
-        for (; from < dead.length && (finals.length === 0 || finals.length + (dead[from]?.data.addresses.length ?? 0) <= DEAD_GROUP); from++) {
-          const { data, end } = dead[from] as (typeof dead)[number];
-          const results = new Map<string, string>();
-          const progress: BatchProgress = { final: 0, byStatus: {}, byReason: {} };
-          for (const address of data.addresses) {
-            const o = end(address);
-            if (o.kind !== 'final') throw new Error(`split: dead end of ${data.domain} gave a ${o.kind} outcome`);
-            const v = o.verdict;
-            let e = memo.get(v);
-            if (e === undefined) memo.set(v, (e = encodeVerdict(v, verifiedAt)));
-            results.set(address, e);
-            progress.final++;
-            progress.byStatus[v.status] = (progress.byStatus[v.status] ?? 0) + 1;
-            progress.byReason[v.reason] = (progress.byReason[v.reason] ?? 0) + 1;
-            finals.push(v);
-            if (deps.verdictCache) remembered.push({ address, verdict: v, verifiedAt });
-          }
-          batches.push({ batchId: data.batchId, progress, results });
+        const batches: DoneBatch[] = [];
+        for (let n = 0; from < dead.length && (n === 0 || n + (dead[from]?.data.addresses.length ?? 0) <= DEAD_GROUP); from++) {
+          const { data, verdict: v } = dead[from] as (typeof dead)[number];
+          const count = data.addresses.length;
+          n += count;
+          let e = encoded.get(v);
+          if (e === undefined) encoded.set(v, (e = encodeVerdict(v, verifiedAt)));
+          batches.push({ batchId: data.batchId, domain: data.domain, verdict: e, progress: { final: count, byStatus: { [v.status]: count }, byReason: { [v.reason]: count } } });
+          verdicts.set(v, (verdicts.get(v) ?? 0) + count);
+          if (keeps(v)) for (const address of data.addresses) remembered.push({ address, verdict: v, verifiedAt });
         }
         const [complete] = await Promise.all([
           deps.state.recordDoneBatches(batches),
-          deps.verdictCache?.store(remembered, verifiedAt),
-          deps.counters?.probeRun(finals, {}),
+          remembered.length > 0 ? deps.verdictCache?.store(remembered, verifiedAt) : undefined,
+          deps.counters?.finalVerdicts(verdicts),
         ]);
         if (complete) await enqueueAggregate(deps.aggregateQueue, listId);
       }

@@ -11,7 +11,7 @@
 import type { RedisClient } from '../redis/connect.js';
 import { defineCommands, loadCommands } from '../redis/commands.js';
 import { decodeVerdict, encodeVerdict, splitStored } from '../pipeline/result-codec.js';
-import type { Verdict } from '../verdict.js';
+import type { Reason, Verdict } from '../verdict.js';
 import { isFresh, isKept, longestMaxAge, shardOf, type MaxAges } from './policy.js';
 
 /** The cache's Lua commands (`src/verdict-cache/commands/*.lua`). */
@@ -100,6 +100,11 @@ export class VerdictCache {
   private usable(stored: string, now: number, maxAgeSec: number | undefined): boolean {
     const { verifiedAt } = splitStored(stored);
     return verifiedAt !== null && isFresh(decodeVerdict(stored).reason, verifiedAt, now, this.options.maxAges, maxAgeSec);
+  }
+
+  /** Whether verdicts of `reason` are kept at all (`store` drops the others). */
+  keeps(reason: Reason): boolean {
+    return isKept(reason, this.options.maxAges);
   }
 
   /** Remember final verdicts: those of a kept class (never `unknown` ones), one script call per shard. */

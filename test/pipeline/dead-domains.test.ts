@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, ListwashError } from '../../src/errors.js';
+import { domainVerdictField } from '../../src/pipeline/list-state.js';
 import { runSplit } from '../../src/pipeline/split.js';
 import { verdict } from '../../src/verdict.js';
 import { emailCsv, PipelineFixture } from './pipeline-fixture.js';
@@ -97,6 +98,29 @@ describe('domains without a mail route', () => {
     expect(fx.connections()).toBe(connectionsBefore);
   });
 
+  it('keep one verdict per dead domain in Redis, not one per address; an address with a verdict of its own keeps it', async () => {
+    const listId = `dead-once-${process.pid}-${Date.now()}`;
+    const input = join(tmpdir(), `${listId}.csv`);
+    const gone = Array.from({ length: 7 }, (_, i) => `u${i}@gone.test`);
+    await writeFile(input, emailCsv([...gone, 'ann@live.test']));
+    const state = fx.svc.state(listId);
+    await state.create({ input, output: join(tmpdir(), `${listId}-out/`) });
+    probeJobDomains();
+    await runSplit({ version: 1, listId, input, output: join(tmpdir(), `${listId}-out/`) }, { cfg: fx.cfg, state, probeQueue: fx.svc.probeQueue, aggregateQueue: fx.svc.aggregateQueue, deadEnd: async (d) => (d === 'gone.test' ? verdict('no_domain', { smtpReply: 'DNS: gone.test does not exist (NXDOMAIN)' }) : null) }, { batchSize: 2 });
+    // 4 batches of gone.test, one field for all of them
+    const stored = await state.results([...gone, domainVerdictField('gone.test')]);
+    expect(stored.slice(0, gone.length)).toEqual(gone.map(() => null));
+    expect(stored[gone.length]).toMatch(/"no_domain"/);
+
+    // read back through the domain; an address recorded on its own (a batch of the domain probed while DNS failed) wins
+    await state.recordRun({ batchId: `${listId}.own`, progress: { final: 1, byStatus: {}, byReason: {} }, results: new Map([['u0@gone.test', '["temporary_failure"]']]), mx: {} });
+    const domains = new Map<string, string | null>();
+    const read = await state.verdictsOf([{ normalized: 'u0@gone.test', domain: 'gone.test' }, { normalized: 'u1@gone.test', domain: 'gone.test' }, { normalized: 'zed@live.test', domain: 'live.test' }], domains);
+    expect(read).toEqual(['["temporary_failure"]', stored[gone.length], null]);
+    expect([...domains]).toEqual([['gone.test', stored[gone.length]], ['live.test', null]]);
+    await state.destroy();
+  });
+
   it('a domain whose DNS fails (SERVFAIL) is not dead: its batch is probed, and retried', async () => {
     const probed = probeJobDomains();
     const list = await fx.clean('servfail', emailCsv(['a@broken.test', 'b@gone.test']));
@@ -124,7 +148,7 @@ describe('domains without a mail route', () => {
         // the list is cancelled while DNS answers
         deadEnd: async () => {
           await state.transition('cancelled', ['splitting']);
-          return (address) => ({ address, kind: 'final', verdict: gone });
+          return gone;
         },
       },
       { batchSize: 2 },
@@ -136,7 +160,7 @@ describe('domains without a mail route', () => {
     );
     expect(err).toBeInstanceOf(ListwashError);
     expect((err as ListwashError).code).toBe(ErrorCodes.LIST_ENDED);
-    expect(await state.results(['a@gone.test', 'b@gone.test', 'c@gone.test'])).toEqual([null, null, null]);
+    expect(await state.results(['a@gone.test', 'b@gone.test', 'c@gone.test', domainVerdictField('gone.test')])).toEqual([null, null, null, null]);
     expect(await state.doneCount()).toBe(0);
     expect(probed).toEqual([]);
     await state.destroy();

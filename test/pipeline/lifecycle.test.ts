@@ -237,8 +237,8 @@ describe('a list whose state vanishes from Redis while it runs', () => {
     await state.destroy();
     const err = await rejection(
       state.recordDoneBatches([
-        { batchId: `${listId}.b0`, progress: { final: 1, byStatus: { undeliverable: 1 }, byReason: { no_domain: 1 } }, results: new Map([['ann@gone.test', '["no_domain"]']]) },
-        { batchId: `${listId}.b1`, progress: { final: 1, byStatus: { undeliverable: 1 }, byReason: { no_domain: 1 } }, results: new Map([['bob@gone.test', '["no_domain"]']]) },
+        { batchId: `${listId}.b0`, domain: 'gone.test', verdict: '["no_domain"]', progress: { final: 1, byStatus: { undeliverable: 1 }, byReason: { no_domain: 1 } } },
+        { batchId: `${listId}.b1`, domain: 'gone.test', verdict: '["no_domain"]', progress: { final: 1, byStatus: { undeliverable: 1 }, byReason: { no_domain: 1 } } },
       ]),
     );
     expect(err.code).toBe(ErrorCodes.LIST_STATE_LOST);
