@@ -40,7 +40,16 @@ export interface DnsClientOptions {
   timeoutMs?: number;
   /** Attempts, rotating over the servers. Default 2. */
   tries?: number;
+  /** Queries awaiting an answer at once, at most; the others wait their turn. Default {@link MAX_IN_FLIGHT}. */
+  maxInFlight?: number;
 }
+
+/**
+ * Queries in flight at once by default. A burst of UDP datagrams larger than a resolver's receive buffer
+ * (about 256 small ones with Linux's default 208 KiB) is partly dropped: those queries time out, and their
+ * retries, sent in a burst again, can be dropped too — a domain then reads as `temporary_failure` for nothing.
+ */
+export const MAX_IN_FLIGHT = 100;
 
 interface Pending {
   resolve(res: dnsPacket.DecodedPacket): void;
@@ -49,7 +58,8 @@ interface Pending {
 
 /**
  * Stub resolver client. One UDP socket per address family, shared by all queries; responses are
- * matched by id and question. Safe for thousands of concurrent queries.
+ * matched by id and question. Any number of callers may ask at once: at most `maxInFlight` queries are
+ * on the wire, the others wait in order.
  */
 export class DnsClient {
   private readonly servers: DnsEndpoint[];
@@ -58,11 +68,15 @@ export class DnsClient {
   private readonly sockets = new Map<4 | 6, UdpSocket>();
   private readonly pending = new Map<number, Pending>();
   private rr = 0;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private readonly turns: (() => void)[] = [];
 
   constructor(opts: DnsClientOptions) {
     this.servers = opts.servers;
     this.timeoutMs = opts.timeoutMs ?? 3000;
     this.tries = opts.tries ?? 2;
+    this.maxInFlight = opts.maxInFlight ?? MAX_IN_FLIGHT;
   }
 
   /**
@@ -70,6 +84,19 @@ export class DnsClient {
    * such answer is returned when the tries run out, and a timeout error when nobody answered at all.
    */
   async query(name: string, type: QueryType): Promise<DnsResponse> {
+    // A query that ends hands its place to the first one waiting.
+    if (this.inFlight < this.maxInFlight) this.inFlight++;
+    else await new Promise<void>((resolve) => this.turns.push(resolve));
+    try {
+      return await this.attempts(name, type);
+    } finally {
+      const next = this.turns.shift();
+      if (next) next();
+      else this.inFlight--;
+    }
+  }
+
+  private async attempts(name: string, type: QueryType): Promise<DnsResponse> {
     let lastFailure: DnsResponse | null = null;
     for (let attempt = 0; attempt < this.tries; attempt++) {
       const server = this.servers[(this.rr++ + attempt) % this.servers.length] as DnsEndpoint;

@@ -249,14 +249,26 @@ function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: Pr
     return r;
   };
   let ahead = 0;
-  /** Ask now, so the answer is there when the domain's batch leaves (a failure is seen, and thrown, there). */
+  /** Domains seen while PREFETCH_AHEAD questions were in flight: asked, in order, as answers come. */
+  const later: string[] = [];
+  let next = 0;
+  /**
+   * Ask now — or as soon as fewer than PREFETCH_AHEAD questions are in flight — so the answer is there when the
+   * domain's batch leaves (a failure is seen, and thrown, there).
+   */
   const prefetch = (domain: string) => {
-    if (ahead >= PREFETCH_AHEAD || routes.has(domain)) return;
+    if (ahead >= PREFETCH_AHEAD) {
+      later.push(domain);
+      return;
+    }
+    if (routes.has(domain)) return;
     ahead++;
-    routeOf(domain).then(
-      () => ahead--,
-      () => ahead--,
-    );
+    const answered = () => {
+      ahead--;
+      while (ahead < PREFETCH_AHEAD && next < later.length) prefetch(later[next++] as string);
+      if (next === later.length) later.length = next = 0;
+    };
+    routeOf(domain).then(answered, answered);
   };
   let probeMarked = false;
   const dispatch = async (jobs: ProbeJob[]) => {

@@ -98,6 +98,17 @@ describe('domains without a mail route', () => {
     expect(fx.connections()).toBe(connectionsBefore);
   });
 
+  it('are each asked about once, while the file is read, also when more domains than questions in flight (256) turn up at once', async () => {
+    const domains = Array.from({ length: 300 }, (_, i) => `d${i}.many-gone.test`);
+    const probed = probeJobDomains();
+    const list = await fx.clean('many-dead', emailCsv([...domains.map((d) => `a@${d}`), ...domains.map((d) => `b@${d}`)]));
+
+    expect(probed).toEqual([]);
+    expect(list.rows.every((r) => r.reason === 'no_domain')).toBe(true);
+    expect(list.rows).toHaveLength(600);
+    expect(domains.map((d) => fx.world.dns.queryCount(d, 'MX'))).toEqual(domains.map(() => 1));
+  });
+
   it('keep one verdict per dead domain in Redis, not one per address; an address with a verdict of its own keeps it', async () => {
     const listId = `dead-once-${process.pid}-${Date.now()}`;
     const input = join(tmpdir(), `${listId}.csv`);
