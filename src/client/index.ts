@@ -69,17 +69,11 @@ export interface ListwashClientOptions {
 }
 
 /** Form fields of an upload besides the file. */
-export interface UploadOptions {
+/** The fields of a create (the server's schema), sent as form fields beside the uploaded file. */
+export type UploadOptions = Omit<CreateListJson, 'input'> & {
   /** File name sent with the upload (kept in the stored object's name). Default `list.csv`. */
   filename?: string;
-  output?: string;
-  emailColumn?: string | number;
-  callbackUrl?: string;
-  id?: string;
-  escapeFormulas?: boolean;
-  /** Seconds: verdicts of the verdict cache older than this are probed again; 0 probes every address. */
-  maxAge?: number;
-}
+};
 
 const FINAL_STATES: readonly ListState[] = ['done', 'failed', 'cancelled'];
 

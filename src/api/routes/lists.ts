@@ -17,15 +17,8 @@ import { receiveUpload } from '../uploads.js';
 import { errors, routeOptions } from './route-options.js';
 
 /** What a create asks for, from JSON or from the form fields of an upload. */
-interface CreateRequest {
-  input: string;
-  output?: string;
-  emailColumn?: string | number;
-  callbackUrl?: string;
-  id?: string;
-  escapeFormulas?: boolean;
-  maxAge?: number;
-}
+/** A create request as JSON sends it; a multipart create's form fields are read into the same shape. */
+type CreateRequest = CreateListJson;
 
 const checkFields = Compile(CreateListFields);
 
