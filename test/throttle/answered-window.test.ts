@@ -130,7 +130,9 @@ describe('RCPT pacing: the answered window', () => {
     const resent = await t.reserveRcpt(g, id, true, 'req-1');
     if (!first.granted || !resent.granted) throw new Error('not granted');
     expect(resent.seq).toBe(first.seq);
-    expect(resent.slotMs).toBeCloseTo(first.slotMs, 0);
+    // the same slot: sent at it, or at once if it has passed meanwhile
+    expect(resent.slotMs).toBeGreaterThanOrEqual(first.slotMs);
+    expect(resent.slotMs - first.slotMs).toBeLessThan(1000);
     // its one answer frees the next RCPT: no second, unreported reservation holds it for the session's life
     expect(await t.rcptFate(g, first.seq, 'answered')).toBe(true);
     const next = await t.reserveRcpt(g, id, true, 'req-2');
