@@ -229,11 +229,15 @@ class VerdictDecoder {
   private readonly missing = verdict('temporary_failure', { smtpReply: 'no result was recorded for this address' });
   private lastAt = NaN;
   private lastIso = '';
+  private lastStored = '';
+  private lastDecoded: { v: Verdict; verifiedAt: string } | null = null;
 
   constructor(private readonly max = 10_000) {}
 
   decode(stored: string | null): { v: Verdict; verifiedAt: string } {
     if (stored === null) return { v: this.missing, verifiedAt: '' };
+    // Rows in a row often carry the very same stored verdict (all the addresses of a dead domain do).
+    if (stored === this.lastStored && this.lastDecoded !== null) return this.lastDecoded;
     const { verifiedAt, body } = splitStored(stored);
     let v = this.cache.get(body);
     if (v === undefined) {
@@ -241,7 +245,9 @@ class VerdictDecoder {
       if (this.cache.size >= this.max) this.cache.clear();
       this.cache.set(body, v);
     }
-    return { v, verifiedAt: verifiedAt === null ? '' : this.iso(verifiedAt) };
+    this.lastStored = stored;
+    this.lastDecoded = { v, verifiedAt: verifiedAt === null ? '' : this.iso(verifiedAt) };
+    return this.lastDecoded;
   }
 
   /** ISO 8601 of a time (ms); a batch's verdicts share theirs. */
