@@ -24,7 +24,7 @@ import { renderReportHtml, ReportTally } from '../report/index.js';
 import { parseLocation, ResultSet, storeFor, type ResultFile } from '../storage/index.js';
 import { applyFlags, verdict, type Status, type Verdict } from '../verdict.js';
 import { ERROR_FILE, RESULT_FILES } from './list-files.js';
-import type { ListMeta, ListState } from './list-state.js';
+import type { DomainRecord, ListMeta, ListState } from './list-state.js';
 import { decodeVerdict, splitStored } from './result-codec.js';
 
 /** Columns appended to every row of report.csv, in this order. */
@@ -120,77 +120,33 @@ export function csvLine(fields: readonly string[]): string {
 
 /** Bytes an output file collects before they are written (one write per this much, not per row). */
 const OUT_CHUNK = 256 * 1024;
-const COMMA = 0x2c;
-const DQUOTE = 0x22;
 
 /**
- * One output file. Rows are encoded straight into a buffer, field by field (no row strings to build), and
- * written a chunk at a time with backpressure. A caller `reserve`s room for a row, then writes its pieces.
+ * One output file. Each row arrives as one string (fields quoted, record delimiter included) and is encoded straight
+ * into a buffer — one encoding call per row, not per field — that is written a chunk at a time, with backpressure.
  */
 class CsvOut {
-  buf = Buffer.allocUnsafe(OUT_CHUNK);
-  pos = 0;
+  private buf = Buffer.allocUnsafe(OUT_CHUNK);
+  private pos = 0;
   private readonly ready: Buffer[] = [];
-  private readonly eolBytes: Buffer;
 
-  private constructor(
-    private readonly file: ResultFile,
-    eol: string,
-  ) {
-    this.eolBytes = Buffer.from(eol, 'latin1');
-  }
+  private constructor(private readonly file: ResultFile) {}
 
   static async open(set: ResultSet, name: string, header: readonly string[] | null, eol: string): Promise<CsvOut> {
-    const out = new CsvOut(await set.open(name, { contentType: 'text/csv; charset=utf-8' }), eol);
-    if (header) {
-      out.reserve(roomFor(header, 0));
-      out.fields(header);
-      out.eol();
-    }
+    const out = new CsvOut(await set.open(name, { contentType: 'text/csv; charset=utf-8' }));
+    if (header) out.add(csvLine(header) + eol);
     return out;
   }
 
-  /** Make room for `bytes` more bytes in `buf`. */
-  reserve(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
-    this.seal();
-    if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes);
-  }
-
-  /** Text that needs no quoting. */
-  text(s: string): void {
-    this.pos += this.buf.write(s, this.pos, 'utf8');
-  }
-
-  /** One field, quoted when needed (see {@link csvField}). */
-  field(value: string): void {
-    if (!NEEDS_QUOTES.test(value)) {
-      this.pos += this.buf.write(value, this.pos, 'utf8');
-      return;
+  /** One or more whole rows, encoded already as CSV text. */
+  add(rows: string): void {
+    // At most 3 UTF-8 bytes per UTF-16 unit.
+    const most = rows.length * 3;
+    if (this.pos + most > this.buf.length) {
+      this.seal();
+      if (most > this.buf.length) this.buf = Buffer.allocUnsafe(most);
     }
-    this.buf[this.pos++] = DQUOTE;
-    this.pos += this.buf.write(value.replace(QUOTES, '""'), this.pos, 'utf8');
-    this.buf[this.pos++] = DQUOTE;
-  }
-
-  fields(values: readonly string[]): void {
-    for (let i = 0; i < values.length; i++) {
-      if (i > 0) this.buf[this.pos++] = COMMA;
-      this.field(values[i] as string);
-    }
-  }
-
-  comma(): void {
-    this.buf[this.pos++] = COMMA;
-  }
-
-  eol(): void {
-    this.pos += this.eolBytes.copy(this.buf, this.pos);
-  }
-
-  /** Bytes already encoded elsewhere (the same columns in another file). */
-  copy(src: Buffer, start: number, end: number): void {
-    this.pos += src.copy(this.buf, this.pos, start, end);
+    this.pos += this.buf.write(rows, this.pos, 'utf8');
   }
 
   /** The collected bytes become a chunk to write; a fresh buffer takes the next rows. */
@@ -208,63 +164,79 @@ class CsvOut {
   }
 }
 
-/** Most bytes `values` can take as CSV fields (3 UTF-8 bytes per UTF-16 unit, quotes doubled, quoting, commas), plus `extra`. */
-function roomFor(values: readonly string[], extra: number): number {
-  let chars = 0;
-  for (let i = 0; i < values.length; i++) chars += (values[i] as string).length;
-  return chars * 6 + values.length * 3 + extra + 2;
-}
-
 function b(x: boolean | undefined): string {
   return x === undefined ? '' : x ? 'true' : 'false';
 }
 
 /**
- * Stored verdicts repeat a lot (same reply text): decode each distinct one once, within a bound. The
- * verification time in front of a stored verdict is read apart, so verdicts verified at different times
- * still share their decoding.
+ * A verdict as output columns: `head` is status, reason and bounce risk (report.csv's and the status files' columns
+ * after the address); `tail` is is_catch_all, mx_host, smtp_code, smtp_reply and verified_at, with the record
+ * delimiter.
  */
-class VerdictDecoder {
-  private readonly cache = new Map<string, Verdict>();
-  private readonly missing = verdict('temporary_failure', { smtpReply: 'no result was recorded for this address' });
-  private lastAt = NaN;
-  private lastIso = '';
-  private lastStored = '';
-  private lastDecoded: { v: Verdict; verifiedAt: string } | null = null;
+interface VerdictText {
+  v: Verdict;
+  verifiedAt: string;
+  head: string;
+  tail: string;
+}
 
-  constructor(private readonly max = 10_000) {}
+/**
+ * Stored verdicts repeat a lot: every address of a dead domain shares one, a batch's verdicts share their
+ * verification time and mostly their reply. Each distinct stored verdict is decoded and encoded as columns once
+ * (within a bound); the decoding of a verdict verified at different times is shared too.
+ */
+class VerdictTexts {
+  private readonly byStored = new Map<string, VerdictText>();
+  private readonly byBody = new Map<string, Verdict>();
+  private readonly missing: VerdictText;
 
-  decode(stored: string | null): { v: Verdict; verifiedAt: string } {
-    if (stored === null) return { v: this.missing, verifiedAt: '' };
-    // Rows in a row often carry the very same stored verdict (all the addresses of a dead domain do).
-    if (stored === this.lastStored && this.lastDecoded !== null) return this.lastDecoded;
-    const { verifiedAt, body } = splitStored(stored);
-    let v = this.cache.get(body);
-    if (v === undefined) {
-      v = decodeVerdict(body);
-      if (this.cache.size >= this.max) this.cache.clear();
-      this.cache.set(body, v);
-    }
-    this.lastStored = stored;
-    this.lastDecoded = { v, verifiedAt: verifiedAt === null ? '' : this.iso(verifiedAt) };
-    return this.lastDecoded;
+  constructor(
+    /** `escapeFormula` or `keepAsRead`, for the reply and MX host (remote data). */
+    private readonly cell: (value: string) => string,
+    private readonly eol: string,
+    private readonly max = 10_000,
+  ) {
+    this.missing = this.text(verdict('temporary_failure', { smtpReply: 'no result was recorded for this address' }), '');
   }
 
-  /** ISO 8601 of a time (ms); a batch's verdicts share theirs. */
-  private iso(at: number): string {
-    if (at !== this.lastAt) {
-      this.lastAt = at;
-      this.lastIso = new Date(at).toISOString();
+  /** The columns of a stored verdict (null: no result was recorded for the address). */
+  of(stored: string | null): VerdictText {
+    if (stored === null) return this.missing;
+    let t = this.byStored.get(stored);
+    if (t === undefined) {
+      const { verifiedAt, body } = splitStored(stored);
+      let v = this.byBody.get(body);
+      if (v === undefined) {
+        v = decodeVerdict(body);
+        if (this.byBody.size >= this.max) this.byBody.clear();
+        this.byBody.set(body, v);
+      }
+      t = this.text(v, verifiedAt === null ? '' : new Date(verifiedAt).toISOString());
+      if (this.byStored.size >= this.max) this.byStored.clear();
+      this.byStored.set(stored, t);
     }
-    return this.lastIso;
+    return t;
+  }
+
+  /** The columns of `v`, verified at `verifiedAt` (ISO 8601; empty when not probed). */
+  text(v: Verdict, verifiedAt: string): VerdictText {
+    const { cell } = this;
+    // Status, reason, risk and the flags are plain words: only free text needs quoting (and escaping).
+    return {
+      v,
+      verifiedAt,
+      head: `${v.status},${v.reason},${v.bounceRisk}`,
+      tail: `${b(v.catchAll)},${csvField(cell(v.mxHost ?? ''))},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(cell(v.smtpReply ?? ''))},${verifiedAt}${this.eol}`,
+    };
   }
 }
 
-/** A row's verdict (flags applied) and when it was verified (ISO 8601, empty when not probed). */
-function finalVerdict(addr: AddressResult, stored: string | null, decoder: VerdictDecoder): { v: Verdict; verifiedAt: string } {
-  if (!addr.ok) return { v: verdict('invalid_syntax', { smtpReply: addr.message }), verifiedAt: '' };
-  const d = decoder.decode(stored);
-  return { v: applyFlags(d.v, addr.flags), verifiedAt: d.verifiedAt };
+/** A row's verdict as columns: the stored verdict with the address's flags applied; invalid syntax from the address. */
+function rowVerdict(addr: AddressResult, stored: string | null, texts: VerdictTexts): VerdictText {
+  if (!addr.ok) return texts.text(verdict('invalid_syntax', { smtpReply: addr.message }), '');
+  const t = texts.of(stored);
+  const v = applyFlags(t.v, addr.flags);
+  return v === t.v ? t : texts.text(v, t.verifiedAt);
 }
 
 /** A batch of input rows with their parsed addresses and the pending lookup of their stored verdicts. */
@@ -280,7 +252,7 @@ const STOP_CHECK_ROWS = 50_000;
 
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
-/** Domain verdicts (see `ListState.verdictsOf`) kept while the rows are written; past this many they are read again. */
+/** Domains' records (verdict, probed: see `ListState.verdictsOf`) kept while the rows are written; past this many they are read again. */
 const DOMAIN_VERDICTS_KEPT = 10_000;
 
 /** Rows written, by status, reason and bounce risk. */
@@ -295,15 +267,12 @@ function inc(m: Record<string, number>, k: string): void {
   m[k] = (m[k] ?? 0) + 1;
 }
 
-/**
- * Encodes rows with their verdicts into report.csv and the file of their status. The original columns are encoded
- * once, into report.csv, and copied into the status file.
- */
+/** Encodes rows with their verdicts into report.csv and the file of their status. */
 class RowWriter {
   readonly counts: Counts = { rows: 0, byStatus: {}, byReason: {}, byBounceRisk: {} };
   /** What report.html and summary.json show beyond the counts (domains, typo suggestions). */
   readonly tally = new ReportTally();
-  private readonly decoder = new VerdictDecoder();
+  private readonly texts: VerdictTexts;
   private readonly outs: CsvOut[];
 
   private constructor(
@@ -314,6 +283,7 @@ class RowWriter {
     /** `escapeFormula` or `keepAsRead`, for every cell of user or remote data. */
     private readonly cell: (value: string) => string,
   ) {
+    this.texts = new VerdictTexts(cell, eol);
     this.outs = [report, ...Object.values(byStatus)];
   }
 
@@ -336,7 +306,7 @@ class RowWriter {
     const stored = await batch.stored;
     for (let i = 0; i < batch.rows.length; i++) {
       const a = batch.addrs[i] as AddressResult;
-      this.row((batch.rows[i] as CsvRow).fields, a, finalVerdict(a, stored[i] ?? null, this.decoder));
+      this.row((batch.rows[i] as CsvRow).fields, a, rowVerdict(a, stored[i] ?? null, this.texts));
     }
     this.counts.rows += batch.rows.length;
     await Promise.all(this.outs.map((o) => o.flush()));
@@ -347,27 +317,18 @@ class RowWriter {
     await Promise.all(this.outs.map((o) => o.flush(true)));
   }
 
-  private row(input: string[], a: AddressResult, { v, verifiedAt }: { v: Verdict; verifiedAt: string }): void {
-    const { report, cell, eol } = this;
+  private row(input: string[], a: AddressResult, t: VerdictText): void {
+    const { cell, eol } = this;
+    const { v } = t;
     const fields = normaliseWidth(input, this.dialect.columnCount, this.dialect.delimiter);
     const line = csvLine(cell === keepAsRead ? fields : fields.map(cell));
-    const suggestion = csvField(cell(a.suggestion ?? ''));
-    // Status, reason, risk and the flags are plain words: only free text needs quoting (and escaping).
-    const verdictColumns =
-      `,${csvField(cell(a.ok ? a.normalized : ''))},${v.status},${v.reason},${v.bounceRisk},${suggestion},` +
-      `${a.ok ? b(a.flags.role) : ''},${a.ok ? b(a.flags.disposable) : ''},${a.ok ? b(a.flags.free) : ''},${b(v.catchAll)},` +
-      `${csvField(cell(v.mxHost ?? ''))},${v.smtpCode ? String(v.smtpCode) : ''},${csvField(cell(v.smtpReply ?? ''))},${verifiedAt}${eol}`;
-    report.reserve((line.length + verdictColumns.length) * 3);
-    const start = report.pos;
-    report.text(line);
-    const end = report.pos;
-    report.text(verdictColumns);
-    const file = this.byStatus[v.status];
-    const why = v.status === 'deliverable' ? '' : `,${v.status},${v.reason},${v.bounceRisk},${suggestion}`;
-    file.reserve(end - start + why.length * 3 + 2);
-    file.copy(report.buf, start, end);
-    file.text(why);
-    file.eol();
+    const suggestion = a.suggestion === null ? '' : csvField(cell(a.suggestion));
+    this.report.add(
+      a.ok
+        ? `${line},${csvField(cell(a.normalized))},${t.head},${suggestion},${b(a.flags.role)},${b(a.flags.disposable)},${b(a.flags.free)},${t.tail}`
+        : `${line},,${t.head},${suggestion},,,,${t.tail}`,
+    );
+    this.byStatus[v.status].add(v.status === 'deliverable' ? line + eol : `${line},${t.head},${suggestion}${eol}`);
     inc(this.counts.byStatus, v.status);
     inc(this.counts.byReason, v.reason);
     inc(this.counts.byBounceRisk, v.bounceRisk);
@@ -390,8 +351,9 @@ async function splitList(listId: string, state: ListState): Promise<{ meta: List
  */
 async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, deps: AggregateDeps, run: string): Promise<RowWriter> {
   const writer = await RowWriter.open(set, dialect, meta.escapeFormulas === 'true');
-  // The verdicts of domains without a mail route (one per domain, not per address), as read so far.
-  const domains = new Map<string, string | null>();
+  // What is known of each domain so far: its verdict if it has no mail route (one per domain, not per address), and
+  // whether it was probed (if not, its addresses need no lookup of their own).
+  const domains = new Map<string, DomainRecord>();
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const valid: { normalized: string; domain: string }[] = [];
     for (const a of addrs) if (a.ok) valid.push(a);

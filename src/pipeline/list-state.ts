@@ -32,6 +32,20 @@ export function domainVerdictField(domain: string): string {
   return `@${domain}`;
 }
 
+/**
+ * The results-hash field that marks a domain as probed (`!` + the domain: no address field lacks an `@`): some batch
+ * of it went to the probe queue, so its addresses may have verdicts of their own (see `commands/markProbed-2.lua`).
+ */
+export function probedDomainField(domain: string): string {
+  return `!${domain}`;
+}
+
+/** What the aggregate knows of a domain: its domain verdict (if the split found it without a mail route) and whether it was probed. */
+export interface DomainRecord {
+  verdict: string | null;
+  probed: boolean;
+}
+
 export type ListStatus = 'queued' | 'splitting' | 'probing' | 'aggregating' | 'done' | 'failed' | 'cancelled';
 
 /** Statuses a list ends in. */
@@ -67,6 +81,7 @@ interface ListCommands {
   lwComplete(meta: string, done: string, held: string, waits: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, guardField: string, guardValue: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
+  lwMarkProbed(meta: string, results: string, ttlSec: number, ...fields: string[]): Promise<number>;
 }
 type ScriptRedis = RedisClient & ListCommands;
 
@@ -312,26 +327,48 @@ export class ListState {
   }
 
   /**
-   * The stored verdict of each address: its own, else its domain's (a domain the split ended without probing).
-   * `domains` keeps the domain verdicts read so far (null: none), across calls; it is read, never trusted for a
-   * domain it does not hold, and may be cleared between calls.
+   * Mark `domains` as probed (`commands/markProbed-2.lua`), before any of their batches goes to the probe queue.
+   * Throws `LIST_STATE_LOST` when the list has no state.
    */
-  async verdictsOf(addresses: readonly { normalized: string; domain: string }[], domains: Map<string, string | null>): Promise<(string | null)[]> {
-    const known = new Map<string, string | null>();
+  async markProbed(domains: readonly string[]): Promise<void> {
+    if (domains.length === 0) return;
+    const r = await this.redis.lwMarkProbed(this.keys.meta, this.keys.results, this.ttlSec, ...domains.map(probedDomainField));
+    if (r !== 1) throw this.lostError();
+  }
+
+  /**
+   * The stored verdicts of `addresses`, in order: an address's own, else its domain's (a domain without a mail route
+   * has one verdict for all its addresses), else null. `domains` holds what is known of each domain (read here when
+   * missing, and kept for the next call): the addresses of a domain that has a domain verdict and was never probed
+   * (dead in every batch) are not looked up one by one — they have no verdict of their own.
+   */
+  async verdictsOf(addresses: readonly { normalized: string; domain: string }[], domains: Map<string, DomainRecord>): Promise<(string | null)[]> {
+    // This call's own view: `domains` may be cleared by the caller while this call waits.
+    const known = new Map<string, DomainRecord | null>();
     const ask: string[] = [];
     for (const a of addresses) {
       if (known.has(a.domain)) continue;
-      const d = domains.get(a.domain);
-      known.set(a.domain, d === undefined ? null : d);
-      if (d === undefined) ask.push(a.domain);
+      const d = domains.get(a.domain) ?? null;
+      known.set(a.domain, d);
+      if (d === null) ask.push(a.domain);
     }
-    const found = await this.results([...addresses.map((a) => a.normalized), ...ask.map(domainVerdictField)]);
-    ask.forEach((d, i) => {
-      const v = found[addresses.length + i] ?? null;
-      known.set(d, v);
-      domains.set(d, v);
+    if (ask.length > 0) {
+      const found = await this.results(ask.flatMap((d) => [domainVerdictField(d), probedDomainField(d)]));
+      ask.forEach((d, i) => {
+        const record = { verdict: found[2 * i] ?? null, probed: found[2 * i + 1] !== null };
+        known.set(d, record);
+        domains.set(d, record);
+      });
+    }
+    const own: string[] = [];
+    const records = addresses.map((a) => {
+      const d = known.get(a.domain) as DomainRecord;
+      if (d.verdict === null || d.probed) own.push(a.normalized);
+      return d;
     });
-    return addresses.map((a, i) => found[i] ?? known.get(a.domain) ?? null);
+    const found = await this.results(own);
+    let k = 0;
+    return records.map((d) => (d.verdict === null || d.probed ? (found[k++] ?? d.verdict) : d.verdict));
   }
 
   async results(keys: string[]): Promise<(string | null)[]> {

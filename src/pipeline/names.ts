@@ -26,8 +26,9 @@ export function listKeys(keyPrefix: string, listId: string) {
     /** Hash: dedup keys seen by the current split run → the number of the chunk that saw each first. */
     seen: `${base}:seen`,
     /**
-     * Hash: dedup key → encoded verdict; and `@<domain>` → the one verdict of every address of a domain the split
-     * found without any mail route (see `domainVerdictField`: those addresses have no field of their own).
+     * Hash: dedup key → encoded verdict; `@<domain>` → the one verdict of every address of a domain the split
+     * found without any mail route (see `domainVerdictField`: those addresses have no field of their own); and
+     * `!<domain>` → 1 for a domain some batch of which went to the probe queue (`probedDomainField`).
      */
     results: `${base}:results`,
     /** Set: batch ids finished. */

@@ -12,7 +12,8 @@
  * A domain without any mail route (NXDOMAIN, null MX, neither MX nor address records) needs no probe job:
  * given `deadEnd`, the split asks DNS for each batch's domain (the probe's own question, through the same
  * cache) and records such batches' final verdicts itself, in bulk, counting them as done batches. Only the
- * batches of other domains (MX hosts, or a DNS failure to retry) become probe jobs.
+ * batches of other domains (MX hosts, or a DNS failure to retry) become probe jobs; their domains are marked as
+ * probed first, so the aggregate looks up one by one only the addresses of domains that were probed.
  */
 import type { Queue } from 'bullmq';
 import { parseAddress } from '../address/index.js';
@@ -238,7 +239,12 @@ const DEAD_GROUP = 10_000;
  */
 function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: ProbeJob[]) => Promise<unknown>; prefetch: (domain: string) => void } {
   const { deadEnd } = deps;
-  if (!deadEnd) return { dispatch: (jobs) => deps.probeQueue.addBulk(jobs), prefetch: () => undefined };
+  /** Jobs to the probe queue, their domains marked as probed first (see `ListState.markProbed`). */
+  const probe = async (jobs: ProbeJob[]) => {
+    await deps.state.markProbed([...new Set(jobs.map((j) => j.data.domain))]);
+    await deps.probeQueue.addBulk(jobs);
+  };
+  if (!deadEnd) return { dispatch: probe, prefetch: () => undefined };
   const routes = new Map<string, Promise<Verdict | null>>();
   const routeOf = (domain: string) => {
     let r = routes.get(domain);
@@ -312,7 +318,7 @@ function batchDispatcher(listId: string, deps: SplitDeps): { dispatch: (jobs: Pr
         if (complete) await enqueueAggregate(deps.aggregateQueue, listId);
       }
     };
-    await Promise.all([live.length > 0 ? deps.probeQueue.addBulk(live) : undefined, endDead()]);
+    await Promise.all([live.length > 0 ? probe(live) : undefined, endDead()]);
   };
   return { dispatch, prefetch };
 }

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, ListwashError } from '../../src/errors.js';
-import { domainVerdictField } from '../../src/pipeline/list-state.js';
+import { domainVerdictField, probedDomainField, type DomainRecord } from '../../src/pipeline/list-state.js';
 import { runSplit } from '../../src/pipeline/split.js';
 import { verdict } from '../../src/verdict.js';
 import { emailCsv, PipelineFixture } from './pipeline-fixture.js';
@@ -123,13 +123,46 @@ describe('domains without a mail route', () => {
     expect(stored.slice(0, gone.length)).toEqual(gone.map(() => null));
     expect(stored[gone.length]).toMatch(/"no_domain"/);
 
-    // read back through the domain; an address recorded on its own (a batch of the domain probed while DNS failed) wins
+    // read back through the domain: a domain dead in every batch is never probed, so its addresses are not looked up one by one
+    const probedNow = [{ normalized: 'u0@gone.test', domain: 'gone.test' }, { normalized: 'u1@gone.test', domain: 'gone.test' }, { normalized: 'zed@live.test', domain: 'live.test' }];
+    expect(await state.verdictsOf(probedNow, new Map())).toEqual([stored[gone.length], stored[gone.length], null]);
+    // a batch of the domain probed (marked first, as the split does), while DNS failed: the address recorded on its own wins
+    await state.markProbed(['gone.test']);
     await state.recordRun({ batchId: `${listId}.own`, progress: { final: 1, byStatus: {}, byReason: {} }, results: new Map([['u0@gone.test', '["temporary_failure"]']]), mx: {} });
-    const domains = new Map<string, string | null>();
-    const read = await state.verdictsOf([{ normalized: 'u0@gone.test', domain: 'gone.test' }, { normalized: 'u1@gone.test', domain: 'gone.test' }, { normalized: 'zed@live.test', domain: 'live.test' }], domains);
-    expect(read).toEqual(['["temporary_failure"]', stored[gone.length], null]);
-    expect([...domains]).toEqual([['gone.test', stored[gone.length]], ['live.test', null]]);
+    // (live.test was marked by the split: its batch went to the probe queue)
+    const domains = new Map<string, DomainRecord>();
+    expect(await state.verdictsOf(probedNow, domains)).toEqual(['["temporary_failure"]', stored[gone.length], null]);
+    expect([...domains]).toEqual([
+      ['gone.test', { verdict: stored[gone.length], probed: true }],
+      ['live.test', { verdict: null, probed: true }],
+    ]);
     await state.destroy();
+  });
+
+  it('mark a domain as probed before its first probe job is added, and never a domain dead in every batch', async () => {
+    const marksAtAdd: string[] = [];
+    const addBulk = fx.svc.probeQueue.addBulk.bind(fx.svc.probeQueue);
+    vi.spyOn(fx.svc.probeQueue, 'addBulk').mockImplementation(async (jobs) => {
+      const state = fx.svc.state(jobs[0]!.data.listId);
+      const marks = await state.results(['live.test', 'gone.test'].map(probedDomainField));
+      marksAtAdd.push(...marks.map((m, i) => `${['live.test', 'gone.test'][i]}=${m}`));
+      return addBulk(jobs);
+    });
+    const list = await fx.clean('marked', emailCsv(['ann@live.test', 'a@gone.test', 'b@gone.test']));
+
+    expect(marksAtAdd).toEqual(['live.test=1', 'gone.test=null']);
+    expect(list.rows.map((r) => `${r.email} ${r.status}/${r.reason}`)).toEqual(['ann@live.test deliverable/accepted', 'a@gone.test undeliverable/no_domain', 'b@gone.test undeliverable/no_domain']);
+  });
+
+  it('a mark for a list whose state is gone writes nothing and says the state is lost', async () => {
+    const state = fx.svc.state(`mark-lost-${process.pid}-${Date.now()}`);
+    const err = await state.markProbed(['live.test']).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ListwashError);
+    expect((err as ListwashError).code).toBe(ErrorCodes.LIST_STATE_LOST);
+    expect(await state.results([probedDomainField('live.test')])).toEqual([null]);
   });
 
   it('a domain whose DNS fails (SERVFAIL) is not dead: its batch is probed, and retried', async () => {
