@@ -59,6 +59,19 @@ export class ListLifecycle {
     this.counters = new FleetCounters(redis, cfg.queuePrefix);
   }
 
+  /** Told of each list this process ends. */
+  private readonly endListeners = new Set<(listId: string) => void>();
+
+  /**
+   * Call `listener` with the id of each list this process ends (done, failed or cancelled), once its end is
+   * announced — so that a waiter in the same process (`listwash clean`) need not wait for its next poll. Returns
+   * the function that stops it. Lists ended by other processes are seen by polling only.
+   */
+  onEnd(listener: (listId: string) => void): () => void {
+    this.endListeners.add(listener);
+    return () => this.endListeners.delete(listener);
+  }
+
   /**
    * The files are written: record the counts, drop per-address results, announce. With the aggregation run's
    * claim (`run`), only while that run still holds the list (else `LIST_ENDED`: a newer run finishes it).
@@ -155,6 +168,7 @@ export class ListLifecycle {
     if (meta?.callbackUrl && meta.kind !== 'verify') {
       await this.webhookQueue.add('deliver', { listId: state.listId, state: status }, { jobId: `${state.listId}.webhook` });
     }
+    for (const listener of this.endListeners) listener(state.listId);
   }
 }
 

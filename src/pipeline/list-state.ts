@@ -77,7 +77,7 @@ export interface BatchProgress {
 }
 
 interface ListCommands {
-  lwDedup(key: string, chunk: string, ...args: string[]): Promise<number[]>;
+  lwDedup(key: string, chunk: string, packedKeys: string): Promise<string>;
   lwComplete(meta: string, done: string, held: string, waits: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, guardField: string, guardValue: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
@@ -227,7 +227,7 @@ export class ListState {
 
   /** A split run starts afresh (also after a crashed run): forget what the last run saw. */
   async startSplitRun(): Promise<void> {
-    await this.redis.del(this.keys.seen);
+    await this.redis.unlink(this.keys.seen);
   }
 
   /**
@@ -236,12 +236,17 @@ export class ListState {
    */
   async dedup(keys: string[], chunk: number): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const r = await this.redis.lwDedup(this.keys.seen, String(chunk), ...keys);
-    return r.map((x) => x === 1);
+    const r = await this.redis.lwDedup(this.keys.seen, String(chunk), keys.join('\n') + '\n');
+    // One answer per line: more answers than keys means a key held a line feed (parsed addresses never do).
+    if (r.length !== keys.length) throw new Error(`dedup answered ${r.length} keys of ${keys.length}: a dedup key holds a line feed`);
+    const fresh = new Array<boolean>(keys.length);
+    for (let i = 0; i < keys.length; i++) fresh[i] = r.charCodeAt(i) === 0x31;
+    return fresh;
   }
 
+  /** The split run is over: its dedup hash goes (UNLINK: freed in the background; a DEL of 500,000 fields holds Redis ≈ 0.25 s). */
   async endSplitRun(): Promise<void> {
-    await this.redis.del(this.keys.seen);
+    await this.redis.unlink(this.keys.seen);
   }
 
   /**
@@ -402,17 +407,17 @@ export class ListState {
   }
 
   /**
-   * The list's files are written: drop its per-address results and per-batch bookkeeping. The
-   * metadata (status, counts, timings) stays until the TTL.
+   * The list's files are written: drop its per-address results and per-batch bookkeeping (UNLINK: large hashes are
+   * freed in the background, without holding Redis). The metadata (status, counts, timings) stays until the TTL.
    */
   async releaseWorkingState(): Promise<void> {
-    await this.redis.del(...workingKeys(this.keys));
+    await this.redis.unlink(...workingKeys(this.keys));
   }
 
   /** Drop the list's state now (results included), and its index entries. */
   async destroy(owner?: string): Promise<void> {
     await Promise.all([
-      this.redis.del(...Object.values(this.keys)),
+      this.redis.unlink(...Object.values(this.keys)),
       this.redis.zrem(listIndexKey(this.keyPrefix), this.listId),
       ...(owner ? [this.redis.zrem(ownerIndexKey(this.keyPrefix, owner), this.listId)] : []),
       this.redis.srem(fleetKeys(this.keyPrefix).active, this.listId),

@@ -359,7 +359,8 @@ export class ListwashService {
   }
 
   /**
-   * Resolve when the list is done, polling its status. A failed list rejects with `JOB_FAILED` (the
+   * Resolve when the list is done, polling its status (every `pollMs`; a list that this process ends wakes the wait
+   * at once). A failed list rejects with `JOB_FAILED` (the
    * message carries the list's error, `details.cause` its code, e.g. `CSV_UNTERMINATED_QUOTE`); a
    * cancelled one with `LIST_ENDED`; a list whose state vanished from Redis while it ran with
    * `LIST_STATE_LOST`; a Redis that stops answering for longer than `redisOutageMs` with
@@ -393,8 +394,23 @@ export class ListwashService {
       }
       if (v.state === 'cancelled') throw new ListwashError(ErrorCodes.LIST_ENDED, `list ${listId} was cancelled`, { listId, state: 'cancelled' });
       if (Date.now() > deadline) throw new ListwashError(ErrorCodes.JOB_FAILED, `list ${listId} not done within the timeout (state ${v.state})`, { listId });
-      await new Promise((r) => setTimeout(r, pollMs));
+      await this.untilEndedOr(listId, pollMs);
     }
+  }
+
+  /** Wait `ms`, or less when this process ends list `listId` meanwhile (see `ListLifecycle.onEnd`). */
+  private untilEndedOr(listId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const stop = this.lifecycle.onEnd((ended) => {
+        if (ended === listId) finish();
+      });
+      const timer = setTimeout(() => finish(), ms);
+      function finish(): void {
+        clearTimeout(timer);
+        stop();
+        resolve();
+      }
+    });
   }
 
   /**

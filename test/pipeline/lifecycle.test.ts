@@ -93,6 +93,12 @@ describe('a finished list', () => {
     expect(text.split('\n')[0]).toMatch(/^email,email_normalized,status/);
   });
 
+  it('wakes a waiter in the process that ends it at once, not at its next poll (here 10 minutes away)', async () => {
+    const { listId } = await svc.submit({ input: await quickList(), output: join(dir, 'woken-out') + '/', listId: `${run}-woken` });
+    const done = await svc.waitUntilDone(listId, { pollMs: 600_000 });
+    expect(done.state).toBe('done');
+  }, 30_000);
+
   it('keeps only its metadata in Redis once the files are written: no per-address results', async () => {
     const { listId } = await svc.submit({ input: await quickList(), output: join(dir, 'lean-out') + '/', listId: `${run}-lean` });
     await svc.waitUntilDone(listId, { timeoutMs: 30_000, pollMs: 100 });
@@ -209,6 +215,14 @@ describe('a failed list', () => {
     const body = JSON.parse(await readFile(join(output, 'error.json'), 'utf8')) as { state: string; error: { code: string } };
     expect(body).toMatchObject({ id: listId, state: 'failed', error: { code: ErrorCodes.CSV_UNTERMINATED_QUOTE } });
   });
+
+  it('wakes a waiter in the process that fails it at once, with the failure', async () => {
+    const path = join(dir, 'broken-woken.csv');
+    await writeFile(path, 'email\n"ann@quick.test\n');
+    const { listId } = await svc.submit({ input: path, output: join(dir, 'broken-woken-out') + '/', listId: `${run}-broken-woken` });
+    const err = await rejection(svc.waitUntilDone(listId, { pollMs: 600_000 }));
+    expect(err.details.cause).toBe(ErrorCodes.CSV_UNTERMINATED_QUOTE);
+  }, 30_000);
 });
 
 describe('a list whose state vanishes from Redis while it runs', () => {
