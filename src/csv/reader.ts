@@ -24,6 +24,8 @@ export interface ReadCsvOptions {
   relaxQuotes?: boolean;
   /** Decode only this 0-based column; other fields come back as `''` (records keep their number of fields). Default: all. */
   onlyColumn?: number;
+  /** Give each record its bytes and whether they are canonical (`CsvRow.raw`, `CsvRow.canonical`). Default false. */
+  keepRaw?: boolean;
 }
 
 /** Default `maxRecordSize`: 1 MiB. */
@@ -58,6 +60,7 @@ export async function* readCsvBatches(input: Readable, dialect: Dialect, opts: R
     maxRecordSize: opts.maxRecordSize ?? MAX_RECORD_SIZE,
     relaxQuotes: opts.relaxQuotes ?? true,
     ...(opts.onlyColumn !== undefined ? { onlyColumn: opts.onlyColumn } : {}),
+    keepRaw: opts.keepRaw ?? false,
   });
   const guard = new TextGuard();
   let failure: unknown = null;

@@ -31,6 +31,14 @@ export interface CsvRow {
   line: number;
   /** Field values, as many as the record has (may differ from the header's count). */
   fields: string[];
+  /** With `keepRaw`: the record's bytes as read (UTF-8, without its line break). */
+  raw?: Buffer;
+  /**
+   * With `keepRaw`: true when `raw` is exactly how listwash writes the record's fields — comma-delimited, a field
+   * quoted only when it holds a comma, a quote, CR or LF, quotes doubled (`csvLine` in the aggregate) — so the bytes
+   * can be copied instead of decoded and encoded again. Always false for another delimiter.
+   */
+  canonical?: boolean;
 }
 
 export interface RecordParserOptions {
@@ -49,6 +57,8 @@ export interface RecordParserOptions {
    * For readers that need one column; saves most of the decoding. Default: all columns.
    */
   onlyColumn?: number;
+  /** Give each record its bytes and whether they are canonical (`CsvRow.raw`, `CsvRow.canonical`). Default false. */
+  keepRaw?: boolean;
 }
 
 const DQ = 0x22;
@@ -56,6 +66,7 @@ const CR = 0x0d;
 const LF = 0x0a;
 const QUOTE = Buffer.from('"');
 const EMPTY = Buffer.alloc(0);
+const LINE_BREAK = Buffer.from('\n');
 
 /** The bytes of the field being read: one range of the current buffer, or pieces once it is not contiguous. */
 class FieldBytes {
@@ -120,6 +131,7 @@ export class CsvRecordParser {
   private readonly relax: boolean;
   /** The only column decoded, or -1 for all. */
   private readonly only: number;
+  private readonly keepRaw: boolean;
   /** Records still to drop before the data: preamble and header. */
   private skipPending: number;
   /** Bytes of a record not complete yet (re-read from its start with the next chunk). */
@@ -138,6 +150,7 @@ export class CsvRecordParser {
     this.max = opts.maxRecordSize;
     this.relax = opts.relaxQuotes;
     this.only = opts.onlyColumn ?? -1;
+    this.keepRaw = opts.keepRaw ?? false;
     this.skipPending = (opts.preambleRecords ?? 0) + (opts.hasHeader ? 1 : 0);
   }
 
@@ -232,6 +245,11 @@ export class CsvRecordParser {
     let exact = only < 0;
     let quoting = false;
     let wasQuoting = false;
+    /** The record so far is canonical (see `CsvRow.canonical`): only with a comma delimiter. */
+    const comma = D === 0x2c;
+    let canon = comma;
+    /** The quoted field being read holds a delimiter, quote or line break (else its quotes were not needed). */
+    let special = false;
     let pos = 0;
 
     for (;;) {
@@ -248,7 +266,7 @@ export class CsvRecordParser {
         }
         if (wasQuoting || fields.length > 0 || f.bytes > 0) {
           fields.push(only < 0 || fields.length === only ? f.take(buf) : skipped(f));
-          this.emit(fields, recLine, out);
+          this.emit(fields, recLine, out, buf, recStart, len, canon);
         }
         this.line = line;
         return len;
@@ -266,6 +284,7 @@ export class CsvRecordParser {
             if (max > 0 && recLen + f.bytes > max) {
               if (exact) throw this.tooLong(recLine, line);
             } else {
+              special = true;
               f.append(buf, pos + 1, pos + 2);
               pos += 2;
               continue;
@@ -275,6 +294,8 @@ export class CsvRecordParser {
             if (after === -1 || after === 0 || after === D || after === LF || after === CR) {
               quoting = false;
               wasQuoting = true;
+              // Quotes around a field that needs none, or a NUL after them (the field goes on), are not how we write it.
+              if (!special || after === 0) canon = false;
               pos++;
               continue;
             }
@@ -290,6 +311,7 @@ export class CsvRecordParser {
             // Not a closing quote after all: the field keeps its quotes and goes on unquoted.
             quoting = false;
             wasQuoting = true;
+            canon = false;
             f.prependQuote(buf);
             if (max > 0 && recLen + f.bytes > max) {
               if (exact) throw this.tooLong(recLine, line);
@@ -304,14 +326,17 @@ export class CsvRecordParser {
             if (exact) throw this.tooLong(recLine, line);
           } else {
             if (c === CR || buf[pos - 1] !== CR) line++;
+            special = true;
             f.append(buf, pos, pos + 1);
             pos++;
             continue;
           }
         } else {
+          if (c === D) special = true;
           while (next < len) {
             const b = buf[next] as number;
             if (b === DQ || b === CR || b === LF) break;
+            if (b === D) special = true;
             next++;
           }
           adding = next - pos;
@@ -319,6 +344,7 @@ export class CsvRecordParser {
       } else if (c === DQ) {
         if (f.bytes === 0) {
           quoting = true;
+          special = false;
           pos++;
           continue;
         }
@@ -327,20 +353,23 @@ export class CsvRecordParser {
           const msg = `Invalid Opening Quote: a quote is found on field ${fields.length} at line ${line}, value is ${JSON.stringify(value)}`;
           throw this.fail(new ListwashError(ErrorCodes.CSV_MALFORMED, `line ${recLine}: ${msg}`, { line: recLine, csvCode: 'INVALID_OPENING_QUOTE', csvMessage: msg }));
         }
-        // A stray quote in an unquoted field: kept as it is (appended below).
+        // A stray quote in an unquoted field: kept as it is (appended below); we would quote the field.
+        canon = false;
       } else if (c === LF || c === CR) {
         // CRLF, LF or a CR alone: the record ends. A CR at the end of the bytes waits for the next chunk (its LF?).
         if (c === CR && pos + 1 >= len && !eof) break;
         line++;
+        const contentEnd = pos;
         pos += c === CR && pos + 1 < len && buf[pos + 1] === LF ? 2 : 1;
         if (wasQuoting || fields.length > 0 || f.bytes > 0) {
           fields.push(only < 0 || fields.length === only ? f.take(buf) : skipped(f));
-          this.emit(fields, recLine, out);
+          this.emit(fields, recLine, out, buf, recStart, contentEnd, canon);
           fields = [];
           recLen = 0;
           wasQuoting = false;
           exact = only < 0;
         }
+        canon = comma;
         // else: a line holding nothing, skipped.
         recStart = pos;
         recLine = line;
@@ -381,6 +410,7 @@ export class CsvRecordParser {
       recLen = 0;
       quoting = false;
       wasQuoting = false;
+      canon = comma;
       f.skip();
     }
     // Out of bytes inside a record: it is read again, from its start, with the next chunk.
@@ -388,11 +418,26 @@ export class CsvRecordParser {
     return recStart;
   }
 
-  private emit(fields: string[], line: number, out: CsvRow[]): void {
+  private emit(fields: string[], line: number, out: CsvRow[], buf: Buffer, start: number, end: number, canonical: boolean): void {
     if (this.skipPending > 0) {
       this.skipPending--;
       return;
     }
-    out.push({ index: this.index++, line, fields });
+    if (this.keepRaw) out.push({ index: this.index++, line, fields, raw: buf.subarray(start, end), canonical });
+    else out.push({ index: this.index++, line, fields });
   }
+}
+
+/**
+ * Every field of one record's bytes (`CsvRow.raw`), read as the whole file was read: for a reader that kept the raw
+ * record and decoded only one column (`onlyColumn`), when it needs the other fields after all.
+ */
+export function recordFields(raw: Buffer, opts: Pick<RecordParserOptions, 'delimiter' | 'relaxQuotes'>): string[] {
+  const parser = new CsvRecordParser({ delimiter: opts.delimiter, hasHeader: false, maxRecordSize: 0, relaxQuotes: opts.relaxQuotes });
+  const rows: CsvRow[] = [];
+  // A line break first (an empty line, skipped): bytes at the start of a record are never taken for a byte-order mark.
+  parser.push(LINE_BREAK, rows);
+  parser.push(raw, rows);
+  parser.end(rows);
+  return rows[0]?.fields ?? [];
 }

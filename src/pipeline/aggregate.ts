@@ -18,6 +18,7 @@ import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
 import { readCsvBatches, type CsvRow } from '../csv/reader.js';
+import { recordFields } from '../csv/record-parser.js';
 import { splitEgressStats } from '../egress/stats.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
 import { renderReportHtml, ReportTally } from '../report/index.js';
@@ -118,6 +119,9 @@ export function csvLine(fields: readonly string[]): string {
   return line;
 }
 
+/** `"`: only a quoted local part can put a comma or a quote into a normalised address (a dot-atom and a domain cannot). */
+const DQUOTE = 0x22;
+
 /** Bytes an output file collects before they are written (one write per this much, not per row). */
 const OUT_CHUNK = 256 * 1024;
 
@@ -147,6 +151,15 @@ class CsvOut {
       if (most > this.buf.length) this.buf = Buffer.allocUnsafe(most);
     }
     this.pos += this.buf.write(rows, this.pos, 'utf8');
+  }
+
+  /** Bytes that are CSV text already (a canonical input record: `CsvRow.canonical`). */
+  addBytes(bytes: Buffer): void {
+    if (this.pos + bytes.length > this.buf.length) {
+      this.seal();
+      if (bytes.length > this.buf.length) this.buf = Buffer.allocUnsafe(bytes.length);
+    }
+    this.pos += bytes.copy(this.buf, this.pos);
   }
 
   /** The collected bytes become a chunk to write; a fresh buffer takes the next rows. */
@@ -306,7 +319,7 @@ class RowWriter {
     const stored = await batch.stored;
     for (let i = 0; i < batch.rows.length; i++) {
       const a = batch.addrs[i] as AddressResult;
-      this.row((batch.rows[i] as CsvRow).fields, a, rowVerdict(a, stored[i] ?? null, this.texts));
+      this.row(batch.rows[i] as CsvRow, a, rowVerdict(a, stored[i] ?? null, this.texts));
     }
     this.counts.rows += batch.rows.length;
     await Promise.all(this.outs.map((o) => o.flush()));
@@ -317,18 +330,36 @@ class RowWriter {
     await Promise.all(this.outs.map((o) => o.flush(true)));
   }
 
-  private row(input: string[], a: AddressResult, t: VerdictText): void {
+  /** A record's original columns as a CSV line: as wide as the header, cells escaped if asked. */
+  private originalColumns(r: CsvRow): string {
+    const { cell, dialect } = this;
+    // Read with only the address column decoded: the other fields come from the record's bytes.
+    const input = r.raw !== undefined ? recordFields(r.raw, { delimiter: dialect.delimiter, relaxQuotes: true }) : r.fields;
+    const fields = normaliseWidth(input, dialect.columnCount, dialect.delimiter);
+    return csvLine(cell === keepAsRead ? fields : fields.map(cell));
+  }
+
+  private row(r: CsvRow, a: AddressResult, t: VerdictText): void {
     const { cell, eol } = this;
     const { v } = t;
-    const fields = normaliseWidth(input, this.dialect.columnCount, this.dialect.delimiter);
-    const line = csvLine(cell === keepAsRead ? fields : fields.map(cell));
     const suggestion = a.suggestion === null ? '' : csvField(cell(a.suggestion));
-    this.report.add(
-      a.ok
-        ? `${line},${csvField(cell(a.normalized))},${t.head},${suggestion},${b(a.flags.role)},${b(a.flags.disposable)},${b(a.flags.free)},${t.tail}`
-        : `${line},,${t.head},${suggestion},,,,${t.tail}`,
-    );
-    this.byStatus[v.status].add(v.status === 'deliverable' ? line + eol : `${line},${t.head},${suggestion}${eol}`);
+    // The columns report.csv adds after the original ones, and those the status file adds (none for clean.csv).
+    const added = a.ok
+      ? `,${cell === keepAsRead && a.normalized.charCodeAt(0) !== DQUOTE ? a.normalized : csvField(cell(a.normalized))},${t.head},${suggestion},${b(a.flags.role)},${b(a.flags.disposable)},${b(a.flags.free)},${t.tail}`
+      : `,,${t.head},${suggestion},,,,${t.tail}`;
+    const why = v.status === 'deliverable' ? eol : `,${t.head},${suggestion}${eol}`;
+    const file = this.byStatus[v.status];
+    if (r.canonical === true && r.raw !== undefined && r.fields.length === this.dialect.columnCount) {
+      // The record as read is the record as we would write it: its bytes are copied, not decoded and encoded.
+      this.report.addBytes(r.raw);
+      this.report.add(added);
+      file.addBytes(r.raw);
+      file.add(why);
+    } else {
+      const line = this.originalColumns(r);
+      this.report.add(line + added);
+      file.add(line + why);
+    }
     inc(this.counts.byStatus, v.status);
     inc(this.counts.byReason, v.reason);
     inc(this.counts.byBounceRisk, v.bounceRisk);
@@ -374,7 +405,10 @@ async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, de
       await deps.state.assertAggregation(run);
     }
   };
-  for await (const rows of readCsvBatches(input, dialect)) {
+  // Comma-delimited input without formula escaping: records are read with their bytes and only the address decoded;
+  // a canonical record's bytes are copied into the output as they are (see `CsvRow.canonical`).
+  const copyRecords = dialect.delimiter === ',' && meta.escapeFormulas !== 'true';
+  for await (const rows of readCsvBatches(input, dialect, copyRecords ? { onlyColumn: dialect.emailColumn, keepRaw: true } : {})) {
     const addrs = rows.map((r) => parseAddress(r.fields[dialect.emailColumn] ?? ''));
     const stored = lookup(addrs);
     // Handled when written; a rejection before then must not count as unhandled.

@@ -77,7 +77,7 @@ export interface BatchProgress {
 }
 
 interface ListCommands {
-  lwDedup(key: string, chunk: string, packedKeys: string): Promise<string>;
+  lwDedup(key: string, chunk: string, ...args: string[]): Promise<number[]>;
   lwComplete(meta: string, done: string, held: string, waits: string, batchId: string, total: string, now: string): Promise<number>;
   lwUpdate(meta: string, mode: 'set' | 'nx', allowed: string, guardField: string, guardValue: string, ...pairs: string[]): Promise<[number, string?]>;
   lwRecordRun(meta: string, progress: string, results: string, mx: string, waits: string, held: string, ...args: (string | number)[]): Promise<number>;
@@ -236,12 +236,8 @@ export class ListState {
    */
   async dedup(keys: string[], chunk: number): Promise<boolean[]> {
     if (keys.length === 0) return [];
-    const r = await this.redis.lwDedup(this.keys.seen, String(chunk), keys.join('\n') + '\n');
-    // One answer per line: more answers than keys means a key held a line feed (parsed addresses never do).
-    if (r.length !== keys.length) throw new Error(`dedup answered ${r.length} keys of ${keys.length}: a dedup key holds a line feed`);
-    const fresh = new Array<boolean>(keys.length);
-    for (let i = 0; i < keys.length; i++) fresh[i] = r.charCodeAt(i) === 0x31;
-    return fresh;
+    const r = await this.redis.lwDedup(this.keys.seen, String(chunk), ...keys);
+    return r.map((x) => x === 1);
   }
 
   /** The split run is over: its dedup hash goes (UNLINK: freed in the background; a DEL of 500,000 fields holds Redis ≈ 0.25 s). */

@@ -9,7 +9,8 @@ import { Readable } from 'node:stream';
 import { CsvError, type InfoRecord } from 'csv-parse';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { CsvRecordParser, type CsvRow } from '../../src/csv/record-parser.js';
+import { CsvRecordParser, recordFields, type CsvRow } from '../../src/csv/record-parser.js';
+import { csvLine } from '../../src/pipeline/aggregate.js';
 import { readCsvBatches, readCsvRows } from '../../src/csv/reader.js';
 import { ListwashError } from '../../src/errors.js';
 import { seededRandom } from '../../scripts/bench/common.js';
@@ -123,6 +124,70 @@ describe('CsvRecordParser', () => {
       const blanked: Outcome = 'rows' in want ? { rows: want.rows.map((row) => ({ ...row, fields: row.fields.map((v, i) => (i === column ? v : '')) })) } : want;
       expect(ours(c, () => 1 + Math.floor(r() * 9), column), JSON.stringify({ ...c, column, text: c.text.toString('utf8') })).toEqual(blanked);
     }
+  });
+
+  it('with keepRaw, gives each record its bytes: read again alone they give its fields, and when canonical they are its fields as we write them', () => {
+    const r = rng(20261202);
+    let canonical = 0;
+    let other = 0;
+    for (let k = 0; k < 20_000; k++) {
+      const c = randomCase(r);
+      const want = reference(c);
+      if (!('rows' in want)) continue;
+      const column = r() < 0.5 ? Math.floor(r() * 3) : undefined;
+      const parser = new CsvRecordParser({ delimiter: c.delimiter, hasHeader: c.hasHeader, relaxQuotes: c.relaxQuotes, maxRecordSize: c.maxRecordSize, keepRaw: true, ...(column !== undefined ? { onlyColumn: column } : {}) });
+      const rows: CsvRow[] = [];
+      for (let i = 0; i < c.text.length; ) {
+        const n = 1 + Math.floor(r() * 9);
+        parser.push(c.text.subarray(i, i + n), rows);
+        i += n;
+      }
+      parser.end(rows);
+      const label = JSON.stringify({ ...c, column, text: c.text.toString('utf8') });
+      expect(rows.length, label).toBe(want.rows.length);
+      rows.forEach((row, i) => {
+        const fields = want.rows[i]!.fields;
+        expect(recordFields(row.raw!, c), label).toEqual(fields);
+        if (row.canonical) {
+          canonical++;
+          expect(c.delimiter, label).toBe(',');
+          expect(row.raw!.toString('utf8'), label).toBe(csvLine(fields));
+        } else if (c.delimiter === ',' && row.raw!.toString('utf8') !== csvLine(fields)) other++;
+      });
+    }
+    // both kinds turn up in random input
+    expect(canonical).toBeGreaterThan(1000);
+    expect(other).toBeGreaterThan(1000);
+  });
+
+  it('with keepRaw, calls a record canonical exactly when its bytes are how we would write it (comma-delimited input)', () => {
+    const read = (text: string) => {
+      const parser = new CsvRecordParser({ delimiter: ',', hasHeader: false, relaxQuotes: true, maxRecordSize: 0, keepRaw: true });
+      const rows: CsvRow[] = [];
+      parser.push(Buffer.from(text), rows);
+      parser.end(rows);
+      return rows.map((row) => [row.raw!.toString('utf8'), row.canonical]);
+    };
+    expect(read('a,"b, c",d\r\n"x""y",,"line\nbreak"\n')).toEqual([
+      ['a,"b, c",d', true],
+      ['"x""y",,"line\nbreak"', true],
+    ]);
+    // quotes that are not needed, a stray quote, quotes followed by more of the field
+    expect(read('"a",b\nJohn "Jo" Smith,x\n"a"b,c\n""\n')).toEqual([
+      ['"a",b', false],
+      ['John "Jo" Smith,x', false],
+      ['"a"b,c', false],
+      ['""', false],
+    ]);
+    const semicolon = new CsvRecordParser({ delimiter: ';', hasHeader: false, relaxQuotes: true, maxRecordSize: 0, keepRaw: true });
+    const rows: CsvRow[] = [];
+    semicolon.push(Buffer.from('a;b\n'), rows);
+    semicolon.end(rows);
+    expect(rows.map((row) => row.canonical)).toEqual([false]);
+  });
+
+  it('reads a record on its own as the file read it, even one that starts with a byte-order mark character', () => {
+    expect(recordFields(Buffer.from('\ufeffa,"b,""c"""'), { delimiter: ',', relaxQuotes: true })).toEqual(['\ufeffa', 'b,"c"']);
   });
 
   it('agrees with csv-parse on a realistic export read in one piece and byte by byte', () => {

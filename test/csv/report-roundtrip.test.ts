@@ -2,7 +2,7 @@
  * listwash reads its own output: a report.csv is a valid input for another `listwash clean`, whatever the servers
  * answered — also a reply holding NUL and other control characters (issue 7, item 8).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CleanHarness } from './clean-harness.js';
@@ -45,5 +45,42 @@ describe('a report.csv is a valid input of listwash clean', () => {
     // The first report's columns come back as they were, its verdicts again beside them.
     expect(again.rows.map((r) => [r.email, r.smtp_reply])).toEqual(report.rows.map((r) => [r.email, r.smtp_reply]));
     expect(again.header.slice(0, report.header.length)).toEqual(report.header);
+  });
+});
+
+describe('the original columns of report.csv and the status files', () => {
+  it('are a record copied as read when it is already as we write it, and written anew otherwise — the same fields either way', async () => {
+    const input = join(h.dir, 'shapes.csv');
+    const lines = [
+      'email,name,note',
+      'ann@ok.test,Ann,"a, b"', // as we write it: copied
+      '"ann@ok.test","Ann","plain"', // quotes not needed
+      '"""q,u""@ok.test",Q,x', // a quoted local part with a comma: the address column is quoted in report.csv
+      'bob@ok.test,John "Jo" Smith,y', // a stray quote
+      'short@ok.test,Short', // short: padded
+      'long@ok.test,L,n,extra', // long: the surplus joined into the last column
+    ];
+    await writeFile(input, lines.join('\r\n') + '\r\n');
+    const run = await h.clean(input);
+    expect(run.exitCode).toBe(0);
+    const reportLines = (await readFile(join(run.out, 'report.csv'), 'utf8')).split('\r\n').filter((l) => l !== '');
+    const original = [
+      'email,name,note',
+      'ann@ok.test,Ann,"a, b"',
+      'ann@ok.test,Ann,plain',
+      '"""q,u""@ok.test",Q,x',
+      'bob@ok.test,"John ""Jo"" Smith",y',
+      'short@ok.test,Short,',
+      'long@ok.test,L,"n,extra"',
+    ];
+    expect(reportLines).toHaveLength(original.length);
+    // each line: the original columns, then report.csv's own (the first of which is the normalised address or its header)
+    reportLines.forEach((line, i) => expect(line.startsWith(`${original[i]},`), line).toBe(true));
+    expect(reportLines[3]!.startsWith('"""q,u""@ok.test",Q,x,"""q,u""@ok.test",undeliverable,')).toBe(true);
+    const report = await h.report(run);
+    expect(report.rows.find((r) => r.name === 'Q')?.email_normalized).toBe('"q,u"@ok.test');
+    const invalid = (await readFile(join(run.out, 'invalid.csv'), 'utf8')).split('\r\n');
+    expect(invalid).toContain('bob@ok.test,"John ""Jo"" Smith",y,undeliverable,mailbox_not_found,high,');
+    expect(invalid).toContain('"""q,u""@ok.test",Q,x,undeliverable,mailbox_not_found,high,');
   });
 });
