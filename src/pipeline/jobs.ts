@@ -1,5 +1,6 @@
 /** Job payloads on the three queues, and their validation. Keep them small: BullMQ stores them in Redis. */
-import { checkListJob, type ListJob } from '../contract/list-job.js';
+import { checkListJob } from '../contract/list-job-check.js';
+import type { ListJob } from '../contract/list-job.js';
 
 /**
  * Upload job: clean one list. Its payload is the job contract (`src/contract/list-job.ts`, published as

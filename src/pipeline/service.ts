@@ -20,7 +20,7 @@ import { ConnectionWatch, isConnectionError } from '../redis/connection-watch.js
 import { checkOutputWritable, parseLocation } from '../storage/index.js';
 import type { Summary } from './aggregate.js';
 import { FleetCounters } from './fleet-counters.js';
-import { LIST_JOB_VERSION } from '../contract/list-job.js';
+import { LIST_JOB_VERSION } from '../contract/list-job-check.js';
 import { FileLinks, WebhookDelivery } from '../webhooks/index.js';
 import { validateSplitJob, type AggregateJobData, type ProbeJobData, type SplitJobData } from './jobs.js';
 import { ListLifecycle, type WebhookJobData } from './lifecycle.js';
