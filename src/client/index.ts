@@ -68,7 +68,6 @@ export interface ListwashClientOptions {
   fetch?: typeof fetch;
 }
 
-/** Form fields of an upload besides the file. */
 /** The fields of a create (the server's schema), sent as form fields beside the uploaded file. */
 export type UploadOptions = Omit<CreateListJson, 'input'> & {
   /** File name sent with the upload (kept in the stored object's name). Default `list.csv`. */

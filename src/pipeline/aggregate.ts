@@ -145,21 +145,21 @@ class CsvOut {
   /** One or more whole rows, encoded already as CSV text. */
   add(rows: string): void {
     // At most 3 UTF-8 bytes per UTF-16 unit.
-    const most = rows.length * 3;
-    if (this.pos + most > this.buf.length) {
-      this.seal();
-      if (most > this.buf.length) this.buf = Buffer.allocUnsafe(most);
-    }
+    this.room(rows.length * 3);
     this.pos += this.buf.write(rows, this.pos, 'utf8');
   }
 
   /** Bytes that are CSV text already (a canonical input record: `CsvRow.canonical`). */
   addBytes(bytes: Buffer): void {
-    if (this.pos + bytes.length > this.buf.length) {
-      this.seal();
-      if (bytes.length > this.buf.length) this.buf = Buffer.allocUnsafe(bytes.length);
-    }
+    this.room(bytes.length);
     this.pos += bytes.copy(this.buf, this.pos);
+  }
+
+  /** Make room for `bytes` more bytes: a full buffer becomes a chunk to write first. */
+  private room(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    this.seal();
+    if (bytes > this.buf.length) this.buf = Buffer.allocUnsafe(bytes);
   }
 
   /** The collected bytes become a chunk to write; a fresh buffer takes the next rows. */
@@ -266,7 +266,7 @@ const STOP_CHECK_ROWS = 50_000;
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
 /** Domains' records (verdict, probed: see `ListState.verdictsOf`) kept while the rows are written; past this many they are read again. */
-const DOMAIN_VERDICTS_KEPT = 10_000;
+const DOMAIN_RECORDS_KEPT = 10_000;
 
 /** Rows written, by status, reason and bounce risk. */
 interface Counts {
@@ -388,7 +388,7 @@ async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, de
   const lookup = (addrs: AddressResult[]): Promise<(string | null)[]> => {
     const valid: { normalized: string; domain: string }[] = [];
     for (const a of addrs) if (a.ok) valid.push(a);
-    if (domains.size > DOMAIN_VERDICTS_KEPT) domains.clear();
+    if (domains.size > DOMAIN_RECORDS_KEPT) domains.clear();
     return deps.state.verdictsOf(valid, domains).then((found) => {
       let k = 0;
       return addrs.map((a) => (a.ok ? (found[k++] ?? null) : null));

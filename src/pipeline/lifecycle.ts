@@ -50,6 +50,9 @@ function codeOf(err: unknown): string {
 export class ListLifecycle {
   private readonly counters: FleetCounters;
 
+  /** Told of each list this process ends. */
+  private readonly endListeners = new Set<(listId: string) => void>();
+
   constructor(
     private readonly redis: RedisClient,
     private readonly cfg: Config,
@@ -58,9 +61,6 @@ export class ListLifecycle {
   ) {
     this.counters = new FleetCounters(redis, cfg.queuePrefix);
   }
-
-  /** Told of each list this process ends. */
-  private readonly endListeners = new Set<(listId: string) => void>();
 
   /**
    * Call `listener` with the id of each list this process ends (done, failed or cancelled), once its end is

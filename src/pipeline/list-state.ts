@@ -339,37 +339,42 @@ export class ListState {
 
   /**
    * The stored verdicts of `addresses`, in order: an address's own, else its domain's (a domain without a mail route
-   * has one verdict for all its addresses), else null. `domains` holds what is known of each domain (read here when
-   * missing, and kept for the next call): the addresses of a domain that has a domain verdict and was never probed
-   * (dead in every batch) are not looked up one by one — they have no verdict of their own.
+   * has one verdict for all its addresses), else null — in one round trip. `domains` holds what is known of each
+   * domain (read here when missing, and kept for the next call): the addresses of a domain known to have a domain
+   * verdict and never to have been probed (dead in every batch) are not looked up one by one — they have no verdict
+   * of their own.
    */
   async verdictsOf(addresses: readonly { normalized: string; domain: string }[], domains: Map<string, DomainRecord>): Promise<(string | null)[]> {
     // This call's own view: `domains` may be cleared by the caller while this call waits.
     const known = new Map<string, DomainRecord | null>();
     const ask: string[] = [];
+    /** Per address: whether its own field is read (always, unless its domain is known to be dead in every batch). */
+    const own: boolean[] = [];
+    const keys: string[] = [];
     for (const a of addresses) {
-      if (known.has(a.domain)) continue;
-      const d = domains.get(a.domain) ?? null;
-      known.set(a.domain, d);
-      if (d === null) ask.push(a.domain);
+      let d = known.get(a.domain);
+      if (d === undefined) {
+        d = domains.get(a.domain) ?? null;
+        known.set(a.domain, d);
+        if (d === null) ask.push(a.domain);
+      }
+      const read = d === null || d.verdict === null || d.probed;
+      own.push(read);
+      if (read) keys.push(a.normalized);
     }
-    if (ask.length > 0) {
-      const found = await this.results(ask.flatMap((d) => [domainVerdictField(d), probedDomainField(d)]));
-      ask.forEach((d, i) => {
-        const record = { verdict: found[2 * i] ?? null, probed: found[2 * i + 1] !== null };
-        known.set(d, record);
-        domains.set(d, record);
-      });
-    }
-    const own: string[] = [];
-    const records = addresses.map((a) => {
-      const d = known.get(a.domain) as DomainRecord;
-      if (d.verdict === null || d.probed) own.push(a.normalized);
-      return d;
+    for (const d of ask) keys.push(domainVerdictField(d), probedDomainField(d));
+    const found = await this.results(keys);
+    const first = keys.length - 2 * ask.length;
+    ask.forEach((d, i) => {
+      const record = { verdict: found[first + 2 * i] ?? null, probed: found[first + 2 * i + 1] !== null };
+      known.set(d, record);
+      domains.set(d, record);
     });
-    const found = await this.results(own);
     let k = 0;
-    return records.map((d) => (d.verdict === null || d.probed ? (found[k++] ?? d.verdict) : d.verdict));
+    return addresses.map((a, i) => {
+      const domainVerdict = (known.get(a.domain) as DomainRecord).verdict;
+      return own[i] ? (found[k++] ?? domainVerdict) : domainVerdict;
+    });
   }
 
   async results(keys: string[]): Promise<(string | null)[]> {

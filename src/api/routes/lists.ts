@@ -16,7 +16,6 @@ import { CancelBody, CreateListFields, CreateListJson, CreateListMultipart, Dele
 import { receiveUpload } from '../uploads.js';
 import { errors, routeOptions } from './route-options.js';
 
-/** What a create asks for, from JSON or from the form fields of an upload. */
 /** A create request as JSON sends it; a multipart create's form fields are read into the same shape. */
 type CreateRequest = CreateListJson;
 
