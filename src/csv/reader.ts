@@ -138,3 +138,26 @@ export async function readSample(store: Store, loc: Location, bytes: number = SN
   }
   return Buffer.concat(chunks).subarray(0, bytes);
 }
+
+/**
+ * The share of the records in a file's first bytes (`sample`, e.g. from {@link readSample}) that are canonical
+ * (`CsvRow.canonical`) and as wide as the header: what copying records as read would save on that file. A "quote all"
+ * export has none. The sample's last record, which may be cut, is left out; a sample without a whole record gives 1.
+ */
+export function canonicalShare(sample: Buffer, dialect: Pick<CsvDialect, 'delimiter' | 'hasHeader' | 'columnCount'> & Partial<Pick<CsvDialect, 'sepLine'>>): number {
+  const parser = new CsvRecordParser({
+    delimiter: dialect.delimiter,
+    hasHeader: dialect.hasHeader,
+    preambleRecords: dialect.sepLine === true ? 1 : 0,
+    maxRecordSize: 0,
+    relaxQuotes: true,
+    onlyColumn: Number.MAX_SAFE_INTEGER,
+    keepRaw: true,
+  });
+  const rows: CsvRow[] = [];
+  parser.push(sample, rows);
+  if (rows.length === 0) return 1;
+  let copied = 0;
+  for (const r of rows) if (r.canonical === true && r.fields.length === dialect.columnCount) copied++;
+  return copied / rows.length;
+}

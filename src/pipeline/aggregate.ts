@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { parseAddress, type AddressResult } from '../address/index.js';
 import type { Config } from '../config.js';
 import type { CsvDialect } from '../csv/index.js';
-import { readCsvBatches, type CsvRow } from '../csv/reader.js';
+import { canonicalShare, readCsvBatches, readSample, type CsvRow } from '../csv/reader.js';
 import { recordFields } from '../csv/record-parser.js';
 import { splitEgressStats } from '../egress/stats.js';
 import { ErrorCodes, ListwashError, errorMessage } from '../errors.js';
@@ -263,6 +263,9 @@ interface PendingBatch {
 /** Rows written between two looks at whether the list was cancelled meanwhile. */
 const STOP_CHECK_ROWS = 50_000;
 
+/** Share of canonical records (in the file's first 64 KiB) from which copying records as read pays. */
+const COPY_WORTH = 0.5;
+
 /** Batches whose lookups may be in flight at once. */
 const LOOKAHEAD = 3;
 /** Domains' records (verdict, probed: see `ListState.verdictsOf`) kept while the rows are written; past this many they are read again. */
@@ -395,7 +398,13 @@ async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, de
     });
   };
   const inLoc = parseLocation(meta.input);
-  const input = await storeFor(inLoc, deps.cfg).openRead(inLoc);
+  const store = storeFor(inLoc, deps.cfg);
+  // Comma-delimited input without formula escaping, most of whose records are already as we write them (judged on
+  // the first 64 KiB): records are read with their bytes and only the address decoded, and a canonical record's bytes
+  // are copied into the output as they are (see `CsvRow.canonical`). Otherwise (a "quote all" export, say) copying
+  // would only read each record twice: every field is decoded and written anew.
+  const copyRecords = dialect.delimiter === ',' && meta.escapeFormulas !== 'true' && canonicalShare(await readSample(store, inLoc), dialect) >= COPY_WORTH;
+  const input = await store.openRead(inLoc);
   const inFlight: PendingBatch[] = [];
   let sinceCheck = 0;
   const write = async (batch: PendingBatch) => {
@@ -405,9 +414,6 @@ async function writeRows(set: ResultSet, meta: ListMeta, dialect: CsvDialect, de
       await deps.state.assertAggregation(run);
     }
   };
-  // Comma-delimited input without formula escaping: records are read with their bytes and only the address decoded;
-  // a canonical record's bytes are copied into the output as they are (see `CsvRow.canonical`).
-  const copyRecords = dialect.delimiter === ',' && meta.escapeFormulas !== 'true';
   for await (const rows of readCsvBatches(input, dialect, copyRecords ? { onlyColumn: dialect.emailColumn, keepRaw: true } : {})) {
     const addrs = rows.map((r) => parseAddress(r.fields[dialect.emailColumn] ?? ''));
     const stored = lookup(addrs);

@@ -11,7 +11,7 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { CsvRecordParser, recordFields, type CsvRow } from '../../src/csv/record-parser.js';
 import { csvLine } from '../../src/pipeline/aggregate.js';
-import { readCsvBatches, readCsvRows } from '../../src/csv/reader.js';
+import { canonicalShare, readCsvBatches, readCsvRows } from '../../src/csv/reader.js';
 import { ListwashError } from '../../src/errors.js';
 import { seededRandom } from '../../scripts/bench/common.js';
 
@@ -184,6 +184,19 @@ describe('CsvRecordParser', () => {
     semicolon.push(Buffer.from('a;b\n'), rows);
     semicolon.end(rows);
     expect(rows.map((row) => row.canonical)).toEqual([false]);
+  });
+
+  it('measures on a sample how many records copying would save: none in a "quote all" export, all in a plain one', () => {
+    const dialect = { delimiter: ',', hasHeader: true, columnCount: 3 };
+    const rows = Array.from({ length: 50 }, (_, i) => [`u${i}@x.test`, `Name ${i}`, i % 5 ? 'plain' : 'a, b']);
+    const plain = ['email,name,note', ...rows.map((r) => csvLine(r))].join('\n') + '\n';
+    const quoteAll = ['"email","name","note"', ...rows.map((r) => r.map((f) => `"${f}"`).join(','))].join('\n') + '\n';
+    expect(canonicalShare(Buffer.from(plain), dialect)).toBe(1);
+    expect(canonicalShare(Buffer.from(quoteAll), dialect)).toBe(0);
+    // rows narrower than the header are written anew too; the last, cut record is not counted; no whole record: 1
+    expect(canonicalShare(Buffer.from('email,name,note\na@x.test,A\nb@x.test,B,c\nc@x.te'), dialect)).toBe(0.5);
+    expect(canonicalShare(Buffer.from('email,name,note\na@x.te'), dialect)).toBe(1);
+    expect(canonicalShare(Buffer.from('email;name;note\na@x.test;A;c\n'), { ...dialect, delimiter: ';' })).toBe(0);
   });
 
   it('reads a record on its own as the file read it, even one that starts with a byte-order mark character', () => {

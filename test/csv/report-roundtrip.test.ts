@@ -59,6 +59,8 @@ describe('the original columns of report.csv and the status files', () => {
       'bob@ok.test,John "Jo" Smith,y', // a stray quote
       'short@ok.test,Short', // short: padded
       'long@ok.test,L,n,extra', // long: the surplus joined into the last column
+      // as we write them, so that most of the file is (copying is chosen per file, from its first records)
+      ...['c1', 'c2', 'c3', 'c4', 'c5'].map((n) => `${n}@ok.test,${n},"x,y"`),
     ];
     await writeFile(input, lines.join('\r\n') + '\r\n');
     const run = await h.clean(input);
@@ -72,6 +74,7 @@ describe('the original columns of report.csv and the status files', () => {
       'bob@ok.test,"John ""Jo"" Smith",y',
       'short@ok.test,Short,',
       'long@ok.test,L,"n,extra"',
+      ...['c1', 'c2', 'c3', 'c4', 'c5'].map((n) => `${n}@ok.test,${n},"x,y"`),
     ];
     expect(reportLines).toHaveLength(original.length);
     // each line: the original columns, then report.csv's own (the first of which is the normalised address or its header)
