@@ -477,12 +477,7 @@ export class ListwashService {
         settingsUsed: () => this.settingsUsed(),
         probeQueue: this.probeQueue,
         aggregateQueue: this.aggregateQueue,
-        connection: () => {
-          const r = createRedis(this.cfg, { name: `listwash:${this.workerName}:worker` });
-          this.extraRedis.push(r);
-          this.connections.watch(r, 'worker');
-          return r;
-        },
+        connection: () => this.own(createRedis(this.cfg, { name: `listwash:${this.workerName}:worker` }), 'worker'),
         workerName: this.workerName,
         stopWatch: this.stopWatch,
         verifier: () => this.engine(),
@@ -495,6 +490,19 @@ export class ListwashService {
     );
     this.workers.push(...started);
     return started;
+  }
+
+  /**
+   * A connection of this service's: watched, and disconnected by `close()` — and so is every duplicate made of it
+   * (a BullMQ worker's blocking connection), which BullMQ leaves reconnecting, unheard, when it closes it while Redis
+   * is gone.
+   */
+  private own(client: RedisClient, name: string): RedisClient {
+    this.extraRedis.push(client);
+    this.connections.watch(client, name);
+    const duplicate = client.duplicate.bind(client) as (...args: unknown[]) => RedisClient;
+    client.duplicate = ((...args: unknown[]) => this.own(duplicate(...args), `${name} (blocking)`)) as typeof client.duplicate;
+    return client;
   }
 
   /** Graceful stop: workers finish or hand back their current jobs, leases are released. */

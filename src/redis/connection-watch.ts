@@ -28,10 +28,18 @@ export class ConnectionWatch {
     private readonly graceMs = 5000,
   ) {}
 
-  /** Watch `client` (named `name` in the log lines) until `close()`. */
+  /**
+   * Watch `client` (named `name` in the log lines) until `close()`. Its error events are heard for good: a client
+   * without an 'error' listener (BullMQ removes its own when it closes a connection) prints "Unhandled error event"
+   * with a stack trace at every failed reconnect. A broken connection is said by the watch, after the grace time;
+   * any other error is a warning.
+   */
   watch(client: RedisClient, name: string): void {
     client.on('close', () => this.lost(client, name));
     client.on('ready', () => this.back(client, name));
+    client.on('error', (err: unknown) => {
+      if (!this.closed && !isConnectionError(err)) this.log.warn({ connection: name }, `Redis connection ${name}: ${errorMessage(err)}`);
+    });
   }
 
   private lost(client: RedisClient, name: string): void {

@@ -5,7 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedis, type RedisClient } from '../../src/redis/connect.js';
 import { ConnectionWatch, isConnectionError } from '../../src/redis/connection-watch.js';
 import { waitFor } from '../pipeline/helpers.js';
@@ -65,6 +65,33 @@ describe('ConnectionWatch', () => {
       [40, 'Redis connection test lost N s ago; reconnecting'],
       [30, 'Redis connection test is back after N s'],
     ]);
+  });
+});
+
+describe('ConnectionWatch, for a client nobody else listens to', () => {
+  it('hears its errors: a refused reconnect prints no "Unhandled error event" with a stack (a client not watched does)', async () => {
+    const printed: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void printed.push(args.map(String).join(' ')));
+    // Nothing listens on ports 1 and 2 of loopback: every connection attempt is refused.
+    const watched = createRedis({ redisUrl: 'redis://127.0.0.1:1' }, { extra: { retryStrategy: () => 50 } });
+    const bare = createRedis({ redisUrl: 'redis://127.0.0.1:2' }, { extra: { retryStrategy: () => 50 } });
+    const quiet = new ConnectionWatch(pino({ level: 'silent' }));
+    quiet.watch(watched, 'watched');
+    try {
+      await waitFor(() => printed.length >= 2, 5_000, 'the unwatched client to complain');
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      watched.disconnect();
+      bare.disconnect();
+      quiet.close();
+      spy.mockRestore();
+    }
+    const unhandled = printed.filter((l) => l.includes('Unhandled error event'));
+    expect(unhandled.filter((l) => l.includes('127.0.0.1:2')).length).toBeGreaterThan(0);
+    // the watched client failed as often, and was heard
+    expect(unhandled.filter((l) => l.includes('127.0.0.1:1'))).toEqual([]);
+    expect(watched.listenerCount('error')).toBe(1);
+    expect(bare.listenerCount('error')).toBe(0);
   });
 });
 
